@@ -1,0 +1,132 @@
+"""Records shared by the crawler, the store and the web: what a source saw, and what the public sees."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+SOURCES = ("nppes", "cms", "practice_site", "directory")
+KINDS = ("practitioner", "practice")
+SPECIALTY_SLUGS = (
+    "dermatology",
+    "mohs-surgery",
+    "plastic-surgery",
+    "facial-plastic-surgery",
+    "cosmetic-surgery",
+    "oculoplastic-surgery",
+)
+
+
+class InvalidObservation(ValueError):
+    """An observation that breaks the contract in docs/ARCHITECTURE.md; the message says which field."""
+
+
+@dataclass
+class Observation:
+    """One source's view of one entity at one time (upserted on source, kind, source_key)."""
+
+    source: str
+    kind: str
+    source_key: str
+    url: str | None
+    fetched_at: str
+    payload: dict[str, Any]
+
+    def validate(self) -> None:
+        if self.source not in SOURCES:
+            raise InvalidObservation(f"unknown source {self.source!r}; expected one of {SOURCES}")
+        if self.kind not in KINDS:
+            raise InvalidObservation(f"unknown kind {self.kind!r}; expected one of {KINDS}")
+        if not self.source_key:
+            raise InvalidObservation("source_key is empty")
+        if not self.fetched_at:
+            raise InvalidObservation("fetched_at is empty")
+        if not (self.payload.get("name") or "").strip():
+            raise InvalidObservation("payload has no name")
+        for evidence in self.payload.get("evidence") or []:
+            if not (evidence.get("quote") or "").strip():
+                raise InvalidObservation("evidence without a quote (no quote, no claim)")
+        for slug in self.payload.get("specialties") or []:
+            if slug not in SPECIALTY_SLUGS:
+                raise InvalidObservation(f"unknown specialty slug {slug!r}")
+
+    def payload_json(self) -> str:
+        return json.dumps(self.payload, sort_keys=True, separators=(",", ":"))
+
+
+@dataclass
+class Listing:
+    """A public directory entry: one per person, after resolution and admin overrides."""
+
+    id: str
+    name: str
+    credentials: list[str] = field(default_factory=list)
+    specialties: list[str] = field(default_factory=list)
+    npi: str | None = None
+    npi_status: dict | None = None
+    offers_microneedling: bool | None = None
+    microneedling_evidence: dict | None = None
+    locations: list[dict] = field(default_factory=list)
+    sources: list[dict] = field(default_factory=list)
+    website: str | None = None
+    first_seen: str | None = None
+    last_seen: str | None = None
+    last_verified: str | None = None
+    hidden: bool = False
+    stale: bool = False
+
+    def to_result(self, distance_miles: float | None = None) -> dict[str, Any]:
+        """The HTTP `Result` shape of the API contract."""
+        evidence = None
+        if self.microneedling_evidence:
+            evidence = {
+                "quote": self.microneedling_evidence.get("quote"),
+                "url": self.microneedling_evidence.get("url"),
+                "seen_at": self.microneedling_evidence.get("seen_at"),
+                "practice": self.microneedling_evidence.get("practice"),
+                "price": self.microneedling_evidence.get("price"),
+            }
+        return {
+            "id": self.id,
+            "url": f"/practitioners/{self.id}",
+            "name": self.name,
+            "credentials": list(self.credentials),
+            "specialties": list(self.specialties),
+            "npi": self.npi,
+            "npi_status": self.npi_status,
+            "offers_microneedling": self.offers_microneedling,
+            "microneedling_evidence": evidence,
+            "distance_miles": None if distance_miles is None else round(distance_miles, 1),
+            "locations": [
+                {
+                    key: location.get(key)
+                    for key in (
+                        "practice",
+                        "street",
+                        "city",
+                        "state",
+                        "postal_code",
+                        "phone",
+                        "lat",
+                        "lon",
+                    )
+                }
+                for location in self.locations
+            ],
+            "sources": [
+                {"kind": s.get("kind"), "url": s.get("url"), "last_seen": s.get("last_seen")}
+                for s in self.sources
+            ],
+            "website": self.website,
+            "last_seen": self.last_seen,
+            "last_verified": self.last_verified,
+            "stale": self.stale,
+        }
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), sort_keys=True, separators=(",", ":"))
+
+    @classmethod
+    def from_json(cls, text: str) -> Listing:
+        return cls(**json.loads(text))

@@ -1,0 +1,291 @@
+"""The `skinmap` command: crawl, index, serve and demo (`skinmap --help` is the reference)."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+from skinmap import settings
+
+log = logging.getLogger("skinmap")
+
+DEMO_STATES = ("TX", "CO", "GA")
+
+
+class CommandError(Exception):
+    """A failure the user can fix; the message says what happened and what to do."""
+
+
+def _parse_scrapy_settings(pairs: Sequence[str]) -> dict[str, str]:
+    overrides: dict[str, str] = {}
+    for pair in pairs:
+        name, sep, value = pair.partition("=")
+        if not sep or not name.strip():
+            raise CommandError(f"-s expects NAME=VALUE (as `scrapy crawl -s`), got {pair!r}")
+        overrides[name.strip()] = value
+    return overrides
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="skinmap",
+        description="An open, evidence-backed directory of US practitioners who offer microneedling.",
+        epilog="Every setting can also come from the environment; see the README's settings table.",
+    )
+    parser.add_argument(
+        "--data-dir",
+        help="directory for all state (store, index, crawl logs); default $SKINMAP_DATA_DIR "
+        "or ./var/data",
+    )
+    parser.add_argument("-v", "--verbose", action="store_true", help="log at DEBUG level")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    crawl = commands.add_parser("crawl", help="run a crawl of one source, or show crawl runs")
+    sources = crawl.add_subparsers(dest="source", required=True, metavar="SOURCE")
+
+    def add_common(sub: argparse.ArgumentParser) -> None:
+        sub.add_argument(
+            "-s",
+            dest="scrapy_settings",
+            action="append",
+            default=[],
+            metavar="NAME=VALUE",
+            help="pass a Scrapy setting through, as `scrapy crawl -s` does (repeatable)",
+        )
+        sub.add_argument(
+            "--resume",
+            action="store_true",
+            help="keep the crawl's state in a job directory so an interrupted crawl continues",
+        )
+
+    practices = sources.add_parser("practices", help="crawl practice websites (same site only)")
+    practices.add_argument(
+        "--start-url", action="append", default=[], dest="start_urls", metavar="URL"
+    )
+    practices.add_argument("--seeds", metavar="FILE", help="file with one start URL per line")
+    add_common(practices)
+
+    nppes = sources.add_parser("nppes", help="query an NPI Registry API v2.1 endpoint")
+    nppes.add_argument(
+        "--api-url",
+        default="https://npiregistry.cms.hhs.gov/api/",
+        help="NPI Registry API endpoint (default: the public one)",
+    )
+    nppes.add_argument(
+        "--state", action="append", required=True, dest="states", metavar="XX", default=None
+    )
+    add_common(nppes)
+
+    cms = sources.add_parser("cms", help="stream the CMS Doctors and Clinicians national file")
+    cms.add_argument("--source", required=True, metavar="PATH_OR_URL")
+    add_common(cms)
+
+    sources.add_parser("status", help="list crawl runs with their stats and errors")
+
+    index = commands.add_parser(
+        "index", help="resolve entities and build a new Whoosh index generation"
+    )
+    index.add_argument(
+        "--rollback", action="store_true", help="switch back to the previous index generation"
+    )
+
+    serve = commands.add_parser("serve", help="serve the search site and API with uvicorn")
+    serve.add_argument("--host", default=None, help="bind address (default 127.0.0.1)")
+    serve.add_argument("--port", type=int, default=None, help="port (default 8000)")
+    serve.add_argument("--workers", type=int, default=1, help="uvicorn worker processes")
+
+    demo = commands.add_parser(
+        "demo", help="start the bundled demo web, crawl it, index it and serve the site"
+    )
+    demo.add_argument(
+        "--no-serve", action="store_true", help="build the demo data into the data dir and exit"
+    )
+    demo.add_argument("--port", type=int, default=None, help="port for the site (default 8000)")
+    return parser
+
+
+def _skinmap_argv(data_dir: Path) -> list[str]:
+    """How to call this same CLI in a child process (crawls need a fresh Twisted reactor)."""
+    return [sys.executable, "-m", "skinmap", "--data-dir", str(data_dir)]
+
+
+def cmd_crawl(args: argparse.Namespace, data_dir: Path) -> int:
+    if args.source == "status":
+        return cmd_crawl_status(data_dir)
+    from crawler.run import run_spider
+
+    overrides = _parse_scrapy_settings(args.scrapy_settings)
+    if args.source == "practices":
+        if not args.start_urls and not args.seeds:
+            raise CommandError("give at least one --start-url URL or a --seeds FILE")
+        if args.seeds and not Path(args.seeds).is_file():
+            raise CommandError(f"seeds file {args.seeds} does not exist")
+        spider_args = {"start_urls": args.start_urls, "seeds": args.seeds}
+        name = "practices"
+    elif args.source == "nppes":
+        states = [state.strip().upper() for state in args.states]
+        bad = [state for state in states if len(state) != 2 or not state.isalpha()]
+        if bad:
+            raise CommandError(f"--state takes two-letter state codes, got {', '.join(bad)}")
+        spider_args = {"api_url": args.api_url, "states": states}
+        name = "nppes"
+    else:
+        spider_args = {"source": args.source}
+        name = "cms"
+    run_id = run_spider(name, data_dir, spider_args, overrides, resume=args.resume)
+    print(f"crawl run {run_id} finished; see `skinmap crawl status`")
+    return 0
+
+
+def cmd_crawl_status(data_dir: Path) -> int:
+    from index.store import Store
+
+    store = Store(data_dir / "store.sqlite3")
+    try:
+        runs = store.runs()
+    finally:
+        store.close()
+    if not runs:
+        print("no crawl runs yet")
+        return 0
+    for run in runs:
+        stats = run.get("stats") or {}
+        items = stats.get("item_scraped_count", 0)
+        errors = run.get("errors") or []
+        print(
+            f"run {run['id']:>4}  {run['source']:<14} {run['status']:<11} "
+            f"started {run['started_at']}  finished {run.get('finished_at') or '-'}  "
+            f"items {items}  errors {len(errors)}"
+        )
+        for error in errors[:5]:
+            print(f"      error: {error}")
+    return 0
+
+
+def cmd_index(args: argparse.Namespace, data_dir: Path) -> int:
+    from index import build
+
+    if args.rollback:
+        generation = build.rollback(data_dir)
+        print(f"rolled back: now serving {generation}")
+        return 0
+    report = build.rebuild(data_dir)
+    print(report.summary() if hasattr(report, "summary") else report)
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace, data_dir: Path) -> int:
+    import uvicorn
+
+    host = args.host or settings.get("SKINMAP_HOST") or "127.0.0.1"
+    port = args.port or int(settings.get("SKINMAP_PORT") or 8000)
+    os.environ["SKINMAP_DATA_DIR"] = str(data_dir)
+    print(f"serving skinmap at http://{host}:{port}/  (Ctrl-C stops)", flush=True)
+    uvicorn.run(
+        "search_web.app:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=args.workers,
+        log_level="info",
+    )
+    return 0
+
+
+def _run_child(argv: list[str], what: str) -> None:
+    started = time.monotonic()
+    print(f"-> {what}", flush=True)
+    completed = subprocess.run(argv, check=False)
+    if completed.returncode != 0:
+        raise CommandError(f"{what} failed (exit {completed.returncode}); see the log above")
+    print(f"   {what} took {time.monotonic() - started:.1f} s", flush=True)
+
+
+def cmd_demo(args: argparse.Namespace, data_dir: Path) -> int:
+    from skinmap.demoweb import start_demo_web
+
+    data_dir.mkdir(parents=True, exist_ok=True)
+    web = start_demo_web()
+    try:
+        print(
+            f"demo web: {len(web.sites)} practice sites and an NPI API on 127.0.0.0/8", flush=True
+        )
+        base = _skinmap_argv(data_dir)
+        # Loopback sites answer instantly; a short delay keeps the crawl polite but quick.
+        quick = ["-s", "DOWNLOAD_DELAY=0.05", "-s", "AUTOTHROTTLE_ENABLED=False"]
+        nppes = base + ["crawl", "nppes", "--api-url", web.npi_api_url]
+        for state in DEMO_STATES:
+            nppes += ["--state", state]
+        crawl_started = time.monotonic()
+        _run_child(nppes + quick, "NPPES crawl of the demo NPI API")
+        practices = base + ["crawl", "practices"]
+        for site in web.sites:
+            practices += ["--start-url", site.url]
+        _run_child(practices + quick, f"practice-site crawl of {len(web.sites)} demo sites")
+        print(f"   demo crawl time {time.monotonic() - crawl_started:.1f} s", flush=True)
+        _run_child(base + ["index"], "index build")
+        if args.no_serve:
+            print(f"demo data built in {data_dir}")
+            return 0
+        port = args.port or int(settings.get("SKINMAP_PORT") or 8000)
+        serve = subprocess.Popen(base + ["serve", "--port", str(port)])
+        try:
+            return serve.wait()
+        except KeyboardInterrupt:
+            serve.send_signal(signal.SIGINT)
+            serve.wait(timeout=10)
+            return 0
+    finally:
+        web.close()
+
+
+COMMANDS = {"crawl": cmd_crawl, "index": cmd_index, "serve": cmd_serve, "demo": cmd_demo}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    data_dir = settings.data_dir(args.data_dir)
+    try:
+        return COMMANDS[args.command](args, data_dir)
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    except CommandError as error:
+        print(f"skinmap: error: {error}", file=sys.stderr)
+        return 2
+    except Exception as error:  # translated once, here, at the edge
+        known = _known_error_message(error)
+        if known is None:
+            raise
+        print(f"skinmap: error: {known}", file=sys.stderr)
+        return 2
+
+
+def _known_error_message(error: Exception) -> str | None:
+    """User-fixable errors raised inside the packages carry their own message."""
+    user_errors = []
+    try:
+        from index.build import BuildInProgress
+
+        user_errors.append(BuildInProgress)
+    except ImportError:
+        pass
+    if isinstance(error, tuple(user_errors)):
+        return str(error)
+    return None
+
+
+if __name__ == "__main__":
+    sys.exit(main())
