@@ -119,8 +119,6 @@ def _skinmap_argv(data_dir: Path) -> list[str]:
 def cmd_crawl(args: argparse.Namespace, data_dir: Path) -> int:
     if args.source == "status":
         return cmd_crawl_status(data_dir)
-    from crawler.run import run_spider
-
     overrides = _parse_scrapy_settings(args.scrapy_settings)
     if args.source == "practices":
         if not args.start_urls and not args.seeds:
@@ -139,6 +137,8 @@ def cmd_crawl(args: argparse.Namespace, data_dir: Path) -> int:
     else:
         spider_args = {"source": args.source}
         name = "cms"
+    from crawler.run import run_spider
+
     run_id = run_spider(name, data_dir, spider_args, overrides, resume=args.resume)
     print(f"crawl run {run_id} finished; see `skinmap crawl status`")
     return 0
