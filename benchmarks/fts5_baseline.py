@@ -1,0 +1,154 @@
+"""The baseline the Whoosh design is measured against: SQLite FTS5 for text, an R-tree for place.
+
+Same data, same query semantics as index.search (near + radius, specialty, microneedling filter,
+free text, one result per listing, distance order with a place, relevance without one).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+import sqlite3
+import threading
+from collections.abc import Iterable
+from pathlib import Path
+
+from benchmarks.synth import listing_text
+from index.geo import haversine_miles, place_for
+from index.records import Listing
+
+MILES_PER_DEGREE_LAT = 69.0
+_WORD = re.compile(r"\w+", re.UNICODE)
+
+
+def build(path: Path, listings: Iterable[Listing]) -> int:
+    """Write a fresh baseline database at path; returns the number of listings."""
+    if path.exists():
+        path.unlink()
+    db = sqlite3.connect(path)
+    db.executescript(
+        """
+        PRAGMA journal_mode=OFF;
+        PRAGMA synchronous=OFF;
+        CREATE TABLE listing (rowid INTEGER PRIMARY KEY, id TEXT UNIQUE, specialties TEXT,
+                              offers INTEGER, body TEXT);
+        CREATE VIRTUAL TABLE listing_text USING fts5(text, tokenize='porter unicode61');
+        CREATE VIRTUAL TABLE listing_geo USING rtree(id, min_lat, max_lat, min_lon, max_lon);
+        CREATE TABLE location (id INTEGER PRIMARY KEY, listing INTEGER, lat REAL, lon REAL);
+        """
+    )
+    count = 0
+    with db:
+        for rowid, listing in enumerate(listings, start=1):
+            db.execute(
+                "INSERT INTO listing VALUES (?, ?, ?, ?, ?)",
+                (
+                    rowid,
+                    listing.id,
+                    "," + ",".join(listing.specialties) + ",",
+                    1 if listing.offers_microneedling else 0,
+                    listing.to_json(),
+                ),
+            )
+            db.execute(
+                "INSERT INTO listing_text (rowid, text) VALUES (?, ?)",
+                (rowid, listing_text(listing)),
+            )
+            for location in listing.locations:
+                lat, lon = location.get("lat"), location.get("lon")
+                if lat is None or lon is None:
+                    continue
+                location_id = db.execute(
+                    "INSERT INTO location (listing, lat, lon) VALUES (?, ?, ?)", (rowid, lat, lon)
+                ).lastrowid
+                db.execute(
+                    "INSERT INTO listing_geo VALUES (?, ?, ?, ?, ?)",
+                    (location_id, lat, lat, lon, lon),
+                )
+            count += 1
+    db.close()
+    return count
+
+
+def _match_expression(q: str) -> str | None:
+    words = _WORD.findall(q.lower())[:12]
+    if not words:
+        return None
+    # every word quoted: FTS5 syntax in user text is data, never an operator
+    return " ".join(f'"{word}"' for word in words)
+
+
+class BaselineSearch:
+    """One connection per thread (sqlite3 connections are not shared across threads)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._local = threading.local()
+
+    def _db(self) -> sqlite3.Connection:
+        db = getattr(self._local, "db", None)
+        if db is None:
+            db = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, check_same_thread=False)
+            self._local.db = db
+        return db
+
+    def search(
+        self,
+        q: str | None = None,
+        near: str | None = None,
+        radius: float = 25.0,
+        specialty: str | None = None,
+        procedure: str | None = None,
+        page: int = 1,
+        per_page: int = 20,
+    ) -> dict:
+        db = self._db()
+        where, params = [], []
+        if specialty:
+            where.append("l.specialties LIKE ?")
+            params.append(f"%,{specialty},%")
+        if procedure == "microneedling":
+            where.append("l.offers = 1")
+        match = _match_expression(q) if q else None
+        distances: dict[int, float] = {}
+        if near:
+            place = place_for(near)
+            dlat = radius / MILES_PER_DEGREE_LAT
+            dlon = radius / (MILES_PER_DEGREE_LAT * max(math.cos(math.radians(place.lat)), 0.01))
+            rows = db.execute(
+                "SELECT loc.listing, loc.lat, loc.lon FROM listing_geo g "
+                "JOIN location loc ON loc.id = g.id "
+                "WHERE g.min_lat >= ? AND g.max_lat <= ? AND g.min_lon >= ? AND g.max_lon <= ?",
+                (place.lat - dlat, place.lat + dlat, place.lon - dlon, place.lon + dlon),
+            ).fetchall()
+            for rowid, lat, lon in rows:
+                miles = haversine_miles((place.lat, place.lon), (lat, lon))
+                if miles <= radius and miles < distances.get(rowid, math.inf):
+                    distances[rowid] = miles
+            if not distances:
+                return {"total": 0, "results": []}
+            where.append(f"l.rowid IN ({','.join(str(r) for r in distances)})")
+        if match:
+            sql = (
+                "SELECT l.rowid, l.body, bm25(listing_text) AS rank FROM listing_text "
+                "JOIN listing l ON l.rowid = listing_text.rowid WHERE listing_text MATCH ?"
+            )
+            params.insert(0, match)
+            if where:
+                sql += " AND " + " AND ".join(where)
+        else:
+            sql = "SELECT l.rowid, l.body, 0 AS rank FROM listing l"
+            if where:
+                sql += " WHERE " + " AND ".join(where)
+        rows = db.execute(sql, params).fetchall()
+        if near:
+            rows.sort(key=lambda row: (distances[row[0]], row[0]))
+        else:
+            rows.sort(key=lambda row: (row[2], row[0]))
+        start = (page - 1) * per_page
+        results = []
+        for rowid, body, _rank in rows[start : start + per_page]:
+            listing = Listing(**json.loads(body))
+            results.append(listing.to_result(distances.get(rowid)))
+        return {"total": len(rows), "results": results}
