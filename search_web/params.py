@@ -1,0 +1,177 @@
+"""Query-string parsing for the search page and the JSON API: raw strings -> SearchRequest or SearchError."""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from index.records import SPECIALTY_SLUGS
+from index.search import SearchError, SearchRequest
+
+PROCEDURES = ("microneedling",)
+RADIUS_MIN, RADIUS_MAX, RADIUS_DEFAULT = 1.0, 200.0, 25.0
+RADIUS_CHOICES = (5, 10, 25, 50, 100)
+PER_PAGE_MAX, PER_PAGE_DEFAULT = 100, 20
+# Deep pages are never what a patient wants and cost the index the most; refuse them early.
+PAGE_MAX = 500
+Q_MAX_CHARS = 200
+NEAR_MAX_CHARS = 100
+
+# Control characters (NUL included) carry no meaning in a search box and upset downstream parsers.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+# The page form sends `procedure=any` (or nothing, with the form marker) to mean "everyone".
+PROCEDURE_ANY = "any"
+
+
+def _clean_text(raw: str | None) -> str | None:
+    if raw is None:
+        return None
+    text = " ".join(_CONTROL.sub(" ", raw).split())
+    return text or None
+
+
+def parse_radius(raw: str | None) -> float:
+    if raw is None or not raw.strip():
+        return RADIUS_DEFAULT
+    message = f"radius must be a number of miles between {RADIUS_MIN:g} and {RADIUS_MAX:g}"
+    try:
+        radius = float(raw.strip())
+    except ValueError:
+        raise SearchError(message) from None
+    if not math.isfinite(radius) or not RADIUS_MIN <= radius <= RADIUS_MAX:
+        raise SearchError(message)
+    return radius
+
+
+def _parse_int(raw: str | None, *, default: int, low: int, high: int, message: str) -> int:
+    if raw is None or not raw.strip():
+        return default
+    text = raw.strip()
+    if not text.isascii() or not text.isdigit():
+        raise SearchError(message)
+    value = int(text)
+    if not low <= value <= high:
+        raise SearchError(message)
+    return value
+
+
+def parse_page(raw: str | None) -> int:
+    return _parse_int(
+        raw,
+        default=1,
+        low=1,
+        high=PAGE_MAX,
+        message=f"page must be a whole number between 1 and {PAGE_MAX}",
+    )
+
+
+def parse_per_page(raw: str | None) -> int:
+    return _parse_int(
+        raw,
+        default=PER_PAGE_DEFAULT,
+        low=1,
+        high=PER_PAGE_MAX,
+        message=f"per_page must be a whole number between 1 and {PER_PAGE_MAX}",
+    )
+
+
+def parse_specialty(raw: str | None) -> str | None:
+    slug = _clean_text(raw)
+    if slug is None:
+        return None
+    if slug not in SPECIALTY_SLUGS:
+        raise SearchError(
+            f"unknown specialty {slug!r}; expected one of {', '.join(SPECIALTY_SLUGS)}"
+        )
+    return slug
+
+
+def parse_procedure(raw: str | None) -> str | None:
+    procedure = _clean_text(raw)
+    if procedure is None:
+        return None
+    if procedure not in PROCEDURES:
+        raise SearchError(f"unknown procedure {procedure!r}; the only procedure is microneedling")
+    return procedure
+
+
+def parse_q(raw: str | None) -> str | None:
+    if raw is not None and len(raw) > Q_MAX_CHARS:
+        raise SearchError(f"q must be at most {Q_MAX_CHARS} characters")
+    return _clean_text(raw)
+
+
+def parse_near(raw: str | None) -> str | None:
+    if raw is not None and len(raw) > NEAR_MAX_CHARS:
+        raise SearchError(
+            f"near must be at most {NEAR_MAX_CHARS} characters: a ZIP code or 'City, ST'"
+        )
+    return _clean_text(raw)
+
+
+def api_request(params: Mapping[str, str]) -> SearchRequest:
+    """The API's query string -> SearchRequest. An absent procedure means everyone."""
+    return SearchRequest(
+        near=parse_near(params.get("near")),
+        radius=parse_radius(params.get("radius")),
+        specialty=parse_specialty(params.get("specialty")),
+        procedure=parse_procedure(params.get("procedure")),
+        q=parse_q(params.get("q")),
+        page=parse_page(params.get("page")),
+        per_page=parse_per_page(params.get("per_page")),
+    )
+
+
+@dataclass
+class SearchForm:
+    """What the search form shows back to the patient: their own words, even when invalid."""
+
+    near: str = ""
+    radius: str = str(int(RADIUS_DEFAULT))
+    specialty: str = ""
+    microneedling_only: bool = True
+    q: str = ""
+
+    @property
+    def is_blank(self) -> bool:
+        return not (self.near or self.q or self.specialty)
+
+
+def page_form(params: Mapping[str, str]) -> SearchForm:
+    """The page's query string -> the form state, never raising.
+
+    The microneedling filter is on by default: a checkbox sends nothing when unticked, so the
+    form carries a hidden `form=1` marker that tells "unticked" apart from "first visit".
+    """
+    procedure = (params.get("procedure") or "").strip()
+    microneedling_only = procedure != PROCEDURE_ANY if procedure else "form" not in params
+    return SearchForm(
+        near=(params.get("near") or "")[: NEAR_MAX_CHARS * 2],
+        radius=(params.get("radius") or str(int(RADIUS_DEFAULT))).strip()[:20],
+        specialty=(params.get("specialty") or "").strip()[:60],
+        microneedling_only=microneedling_only,
+        q=(params.get("q") or "")[: Q_MAX_CHARS * 2],
+    )
+
+
+def page_request(params: Mapping[str, str]) -> SearchRequest:
+    """The page's query string -> SearchRequest, with the page's default of microneedling on."""
+    procedure_raw = (params.get("procedure") or "").strip()
+    if procedure_raw == PROCEDURE_ANY:
+        procedure = None
+    elif procedure_raw:
+        procedure = parse_procedure(procedure_raw)
+    else:
+        procedure = None if "form" in params else "microneedling"
+    return SearchRequest(
+        near=parse_near(params.get("near")),
+        radius=parse_radius(params.get("radius")),
+        specialty=parse_specialty(params.get("specialty")),
+        procedure=procedure,
+        q=parse_q(params.get("q")),
+        page=parse_page(params.get("page")),
+        per_page=parse_per_page(params.get("per_page")),
+    )

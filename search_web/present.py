@@ -1,0 +1,254 @@
+"""Pure presentation helpers for the pages: words for slugs, safe links, distances, dates, JSON-LD."""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+from urllib.parse import urlencode, urlsplit
+
+from index.geo import haversine_miles
+from index.records import SPECIALTY_SLUGS, Listing
+from search_web.params import PER_PAGE_DEFAULT, PROCEDURE_ANY, RADIUS_CHOICES, RADIUS_MAX
+
+SPECIALTY_LABELS: dict[str, str] = {
+    "dermatology": "Dermatology",
+    "mohs-surgery": "Mohs surgery",
+    "plastic-surgery": "Plastic surgery",
+    "facial-plastic-surgery": "Facial plastic surgery",
+    "cosmetic-surgery": "Cosmetic surgery",
+    "oculoplastic-surgery": "Oculoplastic (eyelid) surgery",
+}
+assert set(SPECIALTY_LABELS) == set(SPECIALTY_SLUGS), "every specialty slug needs words"
+
+# schema.org's MedicalSpecialty enumeration names the closest value; absent ones are left out.
+_SCHEMA_SPECIALTY = {
+    "dermatology": "Dermatology",
+    "mohs-surgery": "Dermatology",
+    "plastic-surgery": "PlasticSurgery",
+    "facial-plastic-surgery": "PlasticSurgery",
+    "cosmetic-surgery": "PlasticSurgery",
+}
+
+_US_PHONE = re.compile(r"^\+1(\d{3})(\d{3})(\d{4})$")
+
+
+def specialty_label(slug: str) -> str:
+    return SPECIALTY_LABELS.get(slug, slug.replace("-", " ").capitalize())
+
+
+SOURCE_LABELS = {
+    "nppes": "NPI Registry (NPPES)",
+    "cms": "CMS Doctors and Clinicians",
+    "practice_site": "Practice website",
+    "directory": "Directory listing",
+}
+
+
+def source_label(kind: str | None) -> str:
+    return SOURCE_LABELS.get(kind or "", "Source")
+
+
+def safe_http_url(url: str | None) -> str | None:
+    """The URL if it is an absolute http(s) link we may render as href, else None.
+
+    Crawled data is untrusted: a `javascript:` or `data:` website must never become a link.
+    """
+    if not url or not isinstance(url, str):
+        return None
+    url = url.strip()
+    if any(ord(ch) < 0x20 or ch in "\x7f \"'<>\\`" for ch in url):
+        return None
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return None
+    if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
+        return None
+    return url
+
+
+def tel_href(phone: str | None) -> str | None:
+    """`tel:` target for an E.164 number; anything else is not dialable from a link."""
+    if not phone:
+        return None
+    digits = re.sub(r"[^\d+]", "", phone)
+    if not re.fullmatch(r"\+\d{8,15}", digits):
+        return None
+    return f"tel:{digits}"
+
+
+def format_phone(phone: str | None) -> str:
+    if not phone:
+        return ""
+    match = _US_PHONE.match(phone.strip())
+    if match:
+        return f"({match[1]}) {match[2]}-{match[3]}"
+    return phone
+
+
+def format_distance(miles: float | None) -> str:
+    if miles is None:
+        return ""
+    if miles < 0.1:
+        return "under 0.1 miles"
+    return f"{miles:.1f} miles"
+
+
+def format_date(value: str | None) -> str:
+    """'2026-11-25T15:04:08Z' -> 'Nov 25, 2026'; unparseable text is shown as given."""
+    if not value:
+        return ""
+    text = value.strip()
+    try:
+        when: date = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        try:
+            when = date.fromisoformat(text[:10])
+        except ValueError:
+            return text
+    return f"{when:%b} {when.day}, {when.year}"
+
+
+def format_address(location: dict[str, Any]) -> str:
+    city_line = ", ".join(part for part in (location.get("city"), location.get("state")) if part)
+    if location.get("postal_code"):
+        city_line = f"{city_line} {location['postal_code']}".strip()
+    return ", ".join(part for part in (location.get("street"), city_line) if part)
+
+
+def nearest_location(locations: list[dict], place: dict | None) -> dict | None:
+    """The location closest to the searched place; the first one when we cannot tell."""
+    if not locations:
+        return None
+    if not place or place.get("lat") is None or place.get("lon") is None:
+        return locations[0]
+    located = [
+        loc for loc in locations if loc.get("lat") is not None and loc.get("lon") is not None
+    ]
+    if not located:
+        return locations[0]
+    return min(
+        located,
+        key=lambda loc: haversine_miles((place["lat"], place["lon"]), (loc["lat"], loc["lon"])),
+    )
+
+
+@dataclass(frozen=True)
+class SearchLink:
+    """The canonical page parameters; `href()` renders a /search link with some of them changed."""
+
+    near: str | None = None
+    radius: float = 25.0
+    specialty: str | None = None
+    procedure: str | None = "microneedling"
+    q: str | None = None
+    page: int = 1
+    per_page: int = PER_PAGE_DEFAULT
+
+    def href(self, **changes: Any) -> str:
+        values = {**self.__dict__, **changes}
+        params: list[tuple[str, str]] = []
+        if values["near"]:
+            params.append(("near", values["near"]))
+        params.append(("radius", f"{values['radius']:g}"))
+        if values["specialty"]:
+            params.append(("specialty", values["specialty"]))
+        params.append(("procedure", values["procedure"] or PROCEDURE_ANY))
+        if values["q"]:
+            params.append(("q", values["q"]))
+        if values["page"] != 1:
+            params.append(("page", str(values["page"])))
+        if values["per_page"] != PER_PAGE_DEFAULT:
+            params.append(("per_page", str(values["per_page"])))
+        return "/search?" + urlencode(params)
+
+
+def wider_radius(radius: float) -> float | None:
+    """The next radius worth suggesting when nothing was found, or None at the maximum."""
+    for choice in RADIUS_CHOICES:
+        if choice > radius:
+            return float(choice)
+    return RADIUS_MAX if radius < RADIUS_MAX else None
+
+
+def zero_result_options(link: SearchLink) -> list[tuple[str, str]]:
+    """Ways out of an empty result page, most useful first: (label, href)."""
+    options: list[tuple[str, str]] = []
+    wider = wider_radius(link.radius) if link.near else None
+    if wider is not None:
+        options.append((f"Search within {wider:g} miles instead", link.href(radius=wider, page=1)))
+    if link.procedure:
+        options.append(
+            (
+                "Show all nearby dermatologists and surgeons — may offer, call to ask",
+                link.href(procedure=None, page=1),
+            )
+        )
+    if link.specialty:
+        options.append(("Search every specialty", link.href(specialty=None, page=1)))
+    if link.q:
+        options.append((f"Search without “{link.q}”", link.href(q=None, page=1)))
+    return options
+
+
+def page_numbers(total: int, page: int, per_page: int, window: int = 2) -> list[int | None]:
+    """Pages to link, with None marking a gap: [1, None, 4, 5, 6, None, 12]."""
+    last = max(1, math.ceil(total / per_page)) if per_page > 0 else 1
+    shown = {1, last, *range(max(1, page - window), min(last, page + window) + 1)}
+    numbers: list[int | None] = []
+    previous = 0
+    for number in sorted(shown):
+        if number - previous > 1:
+            numbers.append(None)
+        numbers.append(number)
+        previous = number
+    return numbers
+
+
+def physician_jsonld(listing: Listing, page_url: str) -> dict[str, Any]:
+    """schema.org Physician data for a profile page; rendered with |tojson, never executed."""
+    data: dict[str, Any] = {
+        "@context": "https://schema.org",
+        "@type": "Physician",
+        "@id": page_url,
+        "url": page_url,
+        # Physician is an organisation type in schema.org (no honorificSuffix), so credentials
+        # go in the name, as on the page.
+        "name": ", ".join([listing.name, *listing.credentials]),
+    }
+    specialties = sorted(
+        {_SCHEMA_SPECIALTY[s] for s in listing.specialties if s in _SCHEMA_SPECIALTY}
+    )
+    if specialties:
+        data["medicalSpecialty"] = specialties
+    if listing.npi:
+        data["identifier"] = {"@type": "PropertyValue", "propertyID": "NPI", "value": listing.npi}
+    website = safe_http_url(listing.website)
+    if website:
+        data["sameAs"] = website
+    addresses = []
+    for location in listing.locations:
+        address = {
+            "@type": "PostalAddress",
+            "streetAddress": location.get("street"),
+            "addressLocality": location.get("city"),
+            "addressRegion": location.get("state"),
+            "postalCode": location.get("postal_code"),
+            "addressCountry": "US",
+        }
+        addresses.append({key: value for key, value in address.items() if value})
+    if addresses:
+        data["address"] = addresses if len(addresses) > 1 else addresses[0]
+    phones = [loc["phone"] for loc in listing.locations if loc.get("phone")]
+    if phones:
+        data["telephone"] = phones[0]
+    # No quote, no claim: the structured data never says more than the page does.
+    if listing.offers_microneedling and (listing.microneedling_evidence or {}).get("quote"):
+        data["availableService"] = {
+            "@type": "MedicalProcedure",
+            "name": "Microneedling (collagen induction therapy)",
+        }
+    return data

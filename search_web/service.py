@@ -1,0 +1,35 @@
+"""The web's handle on the index: one SearchService per app, with "not found" as an exception."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from index.records import Listing
+from index.search import IndexUnavailable, SearchPage, SearchRequest, SearchService
+
+__all__ = ["Directory", "IndexUnavailable", "ListingNotFound"]
+
+
+class ListingNotFound(LookupError):
+    """No public listing has this id (HTTP 404)."""
+
+
+class Directory:
+    """Wraps the SearchService, which itself waits for the first build and follows CURRENT swaps."""
+
+    def __init__(self, data_dir: Path) -> None:
+        self.data_dir = Path(data_dir)
+        self._service = SearchService(self.data_dir)
+
+    def search(self, request: SearchRequest) -> SearchPage:
+        return self._service.search(request)
+
+    def listing(self, listing_id: str) -> Listing:
+        """The public listing, or ListingNotFound for unknown and hidden ids."""
+        found = self._service.get(listing_id)
+        if found is None or found.hidden:
+            raise ListingNotFound(f"No practitioner with id {listing_id!r}.")
+        return found
+
+    def close(self) -> None:
+        self._service.close()
