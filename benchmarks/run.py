@@ -18,7 +18,6 @@ import re
 import shutil
 import signal
 import socket
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -180,7 +179,9 @@ class Server:
 
 def start_server(engine: str, data_dir: Path, workers: int) -> Server:
     port = _free_port()
-    factory = "search_web.app:create_app" if engine == "whoosh" else "benchmarks.fts5_app:create_app"
+    factory = (
+        "search_web.app:create_app" if engine == "whoosh" else "benchmarks.fts5_app:create_app"
+    )
     env = dict(os.environ, SKINMAP_DATA_DIR=str(data_dir))
     process = subprocess.Popen(
         [sys.executable, "-m", "uvicorn", "--factory", factory, "--host", "127.0.0.1"]
@@ -205,9 +206,7 @@ def start_server(engine: str, data_dir: Path, workers: int) -> Server:
 
 def load(port: int, requests: int, clients: int) -> dict:
     """A bounded closed-loop load: `clients` keep-alive connections share `requests` requests."""
-    paths = [
-        "/api/search?" + urllib.parse.urlencode(_request_for(query)) for query in QUERY_MIX
-    ]
+    paths = ["/api/search?" + urllib.parse.urlencode(_request_for(query)) for query in QUERY_MIX]
     latencies: list[float] = []
     errors = 0
     counter = iter(range(requests))
@@ -287,7 +286,9 @@ def ratios(report: dict) -> dict[str, float]:
     }
     http = report.get("http") or {}
     if "whoosh_w1" in http and "fts5_w1" in http:
-        out["http_vs_fts5"] = round(http["whoosh_w1"]["req_per_s"] / http["fts5_w1"]["req_per_s"], 2)
+        out["http_vs_fts5"] = round(
+            http["whoosh_w1"]["req_per_s"] / http["fts5_w1"]["req_per_s"], 2
+        )
     return out
 
 

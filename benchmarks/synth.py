@@ -66,7 +66,9 @@ OTHER_TEXT = (
     "Chemical peels, lasers and injectables.",
     "Rhinoplasty and facelift surgery.",
 )
-PRACTICE_WORDS = "Lakeside Summit Riverbend Cedar Harbor Meadow Granite Willow Aspen Bayview".split()
+PRACTICE_WORDS = (
+    "Lakeside Summit Riverbend Cedar Harbor Meadow Granite Willow Aspen Bayview".split()
+)
 
 
 @lru_cache(maxsize=1)
@@ -77,9 +79,7 @@ def metro_zips() -> tuple[tuple[str, str, str, float, float], ...]:
         for entry in zipcodes.filter_by(city=city, state=state):
             if entry.get("zip_code_type") != "STANDARD" or not entry.get("lat"):
                 continue
-            rows.append(
-                (entry["zip_code"], city, state, float(entry["lat"]), float(entry["long"]))
-            )
+            rows.append((entry["zip_code"], city, state, float(entry["lat"]), float(entry["long"])))
     return tuple(rows)
 
 
