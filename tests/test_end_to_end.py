@@ -67,6 +67,7 @@ def demo_site(tmp_path_factory):
     data_dir = tmp_path_factory.mktemp("e2e-data")
     web = start_demo_web()
     server = None
+    server_log = None
     try:
         nppes = ["crawl", "nppes", "--api-url", web.npi_api_url]
         for state in sorted({loc["state"] for s in TRUTH["sites"] for loc in s["locations"]}):
@@ -79,10 +80,11 @@ def demo_site(tmp_path_factory):
         _skinmap(data_dir, "index")
 
         port = _free_port()
+        server_log = open(data_dir / "serve.log", "wb")  # noqa: SIM115 - closed in finally
         server = subprocess.Popen(
             [sys.executable, "-m", "skinmap", "--data-dir", str(data_dir), "serve"]
             + ["--port", str(port)],
-            stdout=subprocess.PIPE,
+            stdout=server_log,
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
@@ -94,7 +96,7 @@ def demo_site(tmp_path_factory):
                     break
             except OSError:
                 if server.poll() is not None or time.monotonic() > deadline:
-                    output = server.stdout.read().decode() if server.stdout else ""
+                    output = (data_dir / "serve.log").read_text(errors="replace")
                     pytest.fail(f"skinmap serve did not come up:\n{output[-4000:]}")
                 time.sleep(0.2)
         yield {"base": base, "web": web, "data_dir": data_dir}
@@ -102,6 +104,8 @@ def demo_site(tmp_path_factory):
         if server is not None:
             os.killpg(server.pid, signal.SIGTERM)
             server.wait(timeout=15)
+        if server_log is not None:
+            server_log.close()
         web.close()
 
 
