@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from skinmap import settings
+from skinmap.export import add_export_parser, cmd_export
 
 log = logging.getLogger("skinmap")
 
@@ -108,6 +109,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--no-serve", action="store_true", help="build the demo data into the data dir and exit"
     )
     demo.add_argument("--port", type=int, default=None, help="port for the site (default 8000)")
+    add_export_parser(commands)
     return parser
 
 
@@ -246,7 +248,13 @@ def cmd_demo(args: argparse.Namespace, data_dir: Path) -> int:
         web.close()
 
 
-COMMANDS = {"crawl": cmd_crawl, "index": cmd_index, "serve": cmd_serve, "demo": cmd_demo}
+COMMANDS = {
+    "crawl": cmd_crawl,
+    "index": cmd_index,
+    "serve": cmd_serve,
+    "demo": cmd_demo,
+    "export": cmd_export,
+}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
