@@ -17,6 +17,9 @@ SPECIALTY_SLUGS = (
     "oculoplastic-surgery",
 )
 
+# The keys of a Location dict (docs/ARCHITECTURE.md), in display order.
+LOCATION_FIELDS = ("practice", "street", "city", "state", "postal_code", "phone", "lat", "lon")
+
 
 class InvalidObservation(ValueError):
     """An observation that breaks the contract in docs/ARCHITECTURE.md; the message says which field."""
@@ -99,20 +102,7 @@ class Listing:
             "microneedling_evidence": evidence,
             "distance_miles": None if distance_miles is None else round(distance_miles, 1),
             "locations": [
-                {
-                    key: location.get(key)
-                    for key in (
-                        "practice",
-                        "street",
-                        "city",
-                        "state",
-                        "postal_code",
-                        "phone",
-                        "lat",
-                        "lon",
-                    )
-                }
-                for location in self.locations
+                {key: location.get(key) for key in LOCATION_FIELDS} for location in self.locations
             ],
             "sources": [
                 {"kind": s.get("kind"), "url": s.get("url"), "last_seen": s.get("last_seen")}
