@@ -158,15 +158,14 @@ def cmd_crawl_status(data_dir: Path) -> int:
         print("no crawl runs yet")
         return 0
     for run in runs:
-        stats = run.get("stats") or {}
-        items = stats.get("item_scraped_count", 0)
-        errors = run.get("errors") or []
+        stats = run.stats or {}
         print(
-            f"run {run['id']:>4}  {run['source']:<14} {run['status']:<11} "
-            f"started {run['started_at']}  finished {run.get('finished_at') or '-'}  "
-            f"items {items}  errors {len(errors)}"
+            f"run {run.id:>4}  {run.source:<14} {run.status:<11} "
+            f"started {run.started_at}  finished {run.finished_at or '-'}  "
+            f"items {stats.get('item_scraped_count', 0)}  "
+            f"rejected {stats.get('item_dropped_count', 0)}  errors {len(run.errors or [])}"
         )
-        for error in errors[:5]:
+        for error in (run.errors or [])[:5]:
             print(f"      error: {error}")
     return 0
 
@@ -179,7 +178,11 @@ def cmd_index(args: argparse.Namespace, data_dir: Path) -> int:
         print(f"rolled back: now serving {generation}")
         return 0
     report = build.rebuild(data_dir)
-    print(report.summary() if hasattr(report, "summary") else report)
+    print(
+        f"built {report.generation}: {report.listings} public listings from "
+        f"{report.observations} observations ({report.clusters} people, {report.hidden} hidden) "
+        f"in {report.seconds:.1f} s; it is now live"
+    )
     return 0
 
 
