@@ -36,6 +36,7 @@ NAME_MATCH_THRESHOLD = (
 )
 PROCEDURE = "microneedling"
 SOURCE_PRIORITY = {"nppes": 0, "cms": 1, "practice_site": 2, "directory": 3}
+VERIFIED_FIELD = "verified"  # an admin vouched for the listing: sets last_verified, not a field
 OVERRIDABLE_FIELDS = {
     "name",
     "credentials",
@@ -673,7 +674,6 @@ def materialise(
 
     entries = _evidence_entries(records, [p.observation for p in practices])
     offers, evidence = decide_offers(entries)
-    positives = [e["seen_at"] for e in entries if not e.get("negated")]
 
     website = None
     for obs in sorted(
@@ -712,7 +712,8 @@ def materialise(
         website=website,
         first_seen=first_seen,
         last_seen=last_seen,
-        last_verified=max(positives) if positives and offers else None,
+        # Verified = checked by an authority: the NPPES registry here, an admin's "verify" below.
+        last_verified=nppes[-1].fetched_at if nppes else None,
         hidden=hidden,
         stale=stale,
     )
@@ -722,7 +723,14 @@ def materialise(
 def apply_overrides(listing: Listing, overrides: Sequence[Any]) -> Listing:
     """Field overrides, oldest first so the newest wins; merge/split are resolution inputs, not fields."""
     for override in sorted(overrides, key=lambda o: (o.created_at, o.id)):
-        if not getattr(override, "active", True) or override.field not in OVERRIDABLE_FIELDS:
+        if not getattr(override, "active", True):
+            continue
+        if override.field == VERIFIED_FIELD:
+            listing.last_verified = max(
+                filter(None, (listing.last_verified, override.created_at)), default=None
+            )
+            continue
+        if override.field not in OVERRIDABLE_FIELDS:
             continue
         setattr(listing, override.field, override.value)
     if listing.offers_microneedling is not True:

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from skinmap import settings
+from skinmap.admin_cli import add_admin_parser, cmd_admin
 from skinmap.export import add_export_parser, cmd_export
 
 log = logging.getLogger("skinmap")
@@ -110,6 +111,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     demo.add_argument("--port", type=int, default=None, help="port for the site (default 8000)")
     add_export_parser(commands)
+    add_admin_parser(commands)
     return parser
 
 
@@ -257,6 +259,7 @@ COMMANDS = {
     "serve": cmd_serve,
     "demo": cmd_demo,
     "export": cmd_export,
+    "admin": cmd_admin,
 }
 
 

@@ -415,3 +415,17 @@ def test_an_override_saying_not_offered_drops_the_quote():
     )
     assert listing.offers_microneedling is False
     assert listing.microneedling_evidence is None
+
+
+def test_last_verified_comes_from_the_registry_or_an_admin_never_from_a_crawled_page():
+    from_site_only = listing_for([site_obs("Ana Ruiz", evidence_list=[evidence()])])
+    assert from_site_only.last_verified is None
+    with_registry = listing_for([practitioner(fetched_at="2026-11-01T00:00:00Z")])
+    assert with_registry.last_verified == "2026-11-01T00:00:00Z"
+    admin = FakeOverride(1, "verified", {"snapshot": {}}, created_at="2026-11-20T09:00:00Z")
+    verified = listing_for([practitioner(fetched_at="2026-11-01T00:00:00Z")], [admin])
+    assert verified.last_verified == "2026-11-20T09:00:00Z"
+    retired = FakeOverride(
+        2, "verified", {"snapshot": {}}, created_at="2026-11-21T09:00:00Z", active=False
+    )
+    assert listing_for([site_obs("Ana Ruiz")], [retired]).last_verified is None
