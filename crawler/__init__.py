@@ -1,0 +1,1 @@
+"""skinmap's crawler: a Scrapy project (settings, items, pipelines, middlewares, spiders)."""

@@ -1,23 +1,25 @@
-"""Places and distances: ZIP / "City, ST" -> lat/lon (offline `zipcodes`), great-circle miles, a grid.
+"""Places and distances: ZIP / "City, ST" -> lat/lon (offline gazetteer), great-circle miles, a grid.
 
-`zipcodes` parses its bundled JSON on first use and scans a list per call, so we build two dicts
-once per process and answer every later lookup from them.
+Look-ups read `index.gazetteer`'s precomputed file (a few MB of arrays, loaded once per process on
+first use or by `warm_gazetteer()` at start-up) instead of the `zipcodes` package's large JSON.
 """
 
 from __future__ import annotations
 
 import math
 import re
+from array import array
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 
+from index.gazetteer import Gazetteer, city_key
+
 EARTH_RADIUS_MILES = 3958.7613
 GRID_CELL_DEGREES = 0.25
 _ZIP_RE = re.compile(r"^\s*(\d{5})(?:-?\d{4})?\s*$")
 _CITY_STATE_RE = re.compile(r"^\s*(?P<city>[^,]+?)\s*,\s*(?P<state>[A-Za-z]{2})\.?\s*$")
-_CITY_ALIASES = {"saint": "st", "fort": "ft", "mount": "mt"}
 
 
 class UnknownPlace(ValueError):
@@ -35,48 +37,44 @@ class Place:
 
 
 def _city_key(city: str) -> str:
-    words = re.sub(r"[^a-z0-9 ]+", " ", city.lower()).split()
-    return " ".join(_CITY_ALIASES.get(word, word) for word in words)
+    return city_key(city)
+
+
+class _CityCentroids:
+    """Read-only mapping (city key, ST) -> (lat, lon, display city), as index.places expects."""
+
+    def __init__(self, gazetteer: Gazetteer) -> None:
+        self._gazetteer = gazetteer
+
+    def get(self, key: tuple[str, str], default=None):
+        found = self._gazetteer.city(key[0], key[1])
+        return default if found is None else found
+
+    def __getitem__(self, key: tuple[str, str]) -> tuple[float, float, str]:
+        found = self.get(key)
+        if found is None:
+            raise KeyError(key)
+        return found
+
+    def __contains__(self, key: object) -> bool:
+        return isinstance(key, tuple) and len(key) == 2 and self.get(key) is not None
 
 
 @dataclass
 class _Gazetteer:
-    zips: dict[str, tuple[float, float, str, str]]  # zip -> lat, lon, city, state
-    cities: dict[
-        tuple[str, str], tuple[float, float, str]
-    ]  # (city key, ST) -> centroid, display city
+    gazetteer: Gazetteer
+    cities: _CityCentroids
 
 
 @lru_cache(maxsize=1)
 def _gazetteer() -> _Gazetteer:
-    import zipcodes  # imported lazily: loading it costs ~0.2 s, and most processes never need it
+    gazetteer = Gazetteer.load()
+    return _Gazetteer(gazetteer=gazetteer, cities=_CityCentroids(gazetteer))
 
-    zips: dict[str, tuple[float, float, str, str]] = {}
-    standard: dict[tuple[str, str], list[tuple[float, float]]] = defaultdict(list)
-    every: dict[tuple[str, str], list[tuple[float, float]]] = defaultdict(list)
-    display: dict[tuple[str, str], str] = {}
-    for entry in zipcodes.list_all():
-        try:
-            lat, lon = float(entry["lat"]), float(entry["long"])
-        except (TypeError, ValueError, KeyError):
-            continue
-        zips[entry["zip_code"]] = (lat, lon, entry["city"], entry["state"])
-        key = (_city_key(entry["city"]), entry["state"].upper())
-        display.setdefault(key, entry["city"])
-        every[key].append((lat, lon))
-        # PO-box-only and single-building ZIPs sit at post offices; leave them out of the centroid
-        # unless a city has nothing else.
-        if entry.get("zip_code_type") == "STANDARD":
-            standard[key].append((lat, lon))
-    cities: dict[tuple[str, str], tuple[float, float, str]] = {}
-    for key, points in every.items():
-        points = standard.get(key) or points
-        cities[key] = (
-            sum(p[0] for p in points) / len(points),
-            sum(p[1] for p in points) / len(points),
-            display[key],
-        )
-    return _Gazetteer(zips=zips, cities=cities)
+
+def warm_gazetteer() -> None:
+    """Load the gazetteer now (servers call this at start-up so no patient waits for it)."""
+    _gazetteer()
 
 
 def zip_latlon(zip5: str) -> tuple[float, float] | None:
@@ -84,7 +82,7 @@ def zip_latlon(zip5: str) -> tuple[float, float] | None:
     match = _ZIP_RE.match(zip5 or "")
     if not match:
         return None
-    entry = _gazetteer().zips.get(match.group(1))
+    entry = _gazetteer().gazetteer.zip(match.group(1))
     return None if entry is None else (entry[0], entry[1])
 
 
@@ -92,7 +90,7 @@ def city_latlon(city: str, state: str) -> tuple[float, float] | None:
     """The centroid of the city's ZIPs, or None when unknown. Case, spacing and "Saint/St" tolerant."""
     if not city or not state:
         return None
-    entry = _gazetteer().cities.get((_city_key(city), state.strip().upper()))
+    entry = _gazetteer().gazetteer.city(city, state)
     return None if entry is None else (entry[0], entry[1])
 
 
@@ -101,7 +99,7 @@ def place_for(text: str) -> Place:
     text = (text or "").strip()
     match = _ZIP_RE.match(text)
     if match:
-        entry = _gazetteer().zips.get(match.group(1))
+        entry = _gazetteer().gazetteer.zip(match.group(1))
         if entry is None:
             raise UnknownPlace(
                 f"We don't know the ZIP code {match.group(1)}. Try a nearby ZIP or a city."
@@ -110,7 +108,7 @@ def place_for(text: str) -> Place:
     match = _CITY_STATE_RE.match(text)
     if match:
         state = match.group("state").upper()
-        entry = _gazetteer().cities.get((_city_key(match.group("city")), state))
+        entry = _gazetteer().gazetteer.city(match.group("city"), state)
         if entry is None:
             raise UnknownPlace(
                 f"We couldn't find {match.group('city').strip()!r} in {state}. "
@@ -135,35 +133,44 @@ def haversine_miles(a: tuple[float, float], b: tuple[float, float]) -> float:
 _LON_CELLS = round(360 / GRID_CELL_DEGREES)
 
 
-def _cell(lat: float, lon: float) -> tuple[int, int]:
+def _cell(lat: float, lon: float) -> int:
     # Longitude cells wrap, so the Aleutians on both sides of the antimeridian are neighbours.
-    return (math.floor(lat / GRID_CELL_DEGREES), math.floor(lon / GRID_CELL_DEGREES) % _LON_CELLS)
+    return math.floor(lat / GRID_CELL_DEGREES) * _LON_CELLS + (
+        math.floor(lon / GRID_CELL_DEGREES) % _LON_CELLS
+    )
 
 
 class GeoGrid:
     """Locations bucketed into ~0.25 degree cells; answers "who is within N miles" without a full scan.
 
     Built once per index generation from (docnum, lat, lon) triples; a person with several locations
-    appears once per location, and `candidates_within` reports each docnum once with its nearest one.
+    appears once per location, and each query reports each docnum once with its nearest one. Points
+    are stored sorted by cell in flat arrays (radians, with each point's cosine precomputed), so a
+    cell is a slice and the exact distance costs a few float operations per candidate.
     """
 
     def __init__(self, points: Iterable[tuple[int, float, float]]) -> None:
-        self.docnums: list[int] = []
-        self.lats: list[float] = []
-        self.lons: list[float] = []
-        self.cells: dict[tuple[int, int], list[int]] = defaultdict(list)
+        by_cell: dict[int, list[tuple[int, float, float]]] = defaultdict(list)
         for docnum, lat, lon in points:
-            index = len(self.docnums)
-            self.docnums.append(docnum)
-            self.lats.append(lat)
-            self.lons.append(lon)
-            self.cells[_cell(lat, lon)].append(index)
+            by_cell[_cell(lat, lon)].append((docnum, lat, lon))
+        self.docnums = array("I")
+        self.lats = array("d")  # radians
+        self.lons = array("d")  # radians
+        self.cos_lats = array("d")
+        self.cells: dict[int, tuple[int, int]] = {}  # cell -> (start, end) in the arrays
+        for cell in sorted(by_cell):
+            start = len(self.docnums)
+            for docnum, lat, lon in by_cell[cell]:
+                self.docnums.append(docnum)
+                self.lats.append(math.radians(lat))
+                self.lons.append(math.radians(lon))
+                self.cos_lats.append(math.cos(math.radians(lat)))
+            self.cells[cell] = (start, len(self.docnums))
 
     def __len__(self) -> int:
         return len(self.docnums)
 
-    def candidates_within(self, lat: float, lon: float, miles: float) -> list[tuple[int, float]]:
-        """(docnum, distance in miles) for every doc with a location within `miles`, nearest first."""
+    def _cells_around(self, lat: float, lon: float, miles: float) -> list[tuple[int, int]]:
         lat_span = miles / 69.0 + 1e-9
         # Longitude degrees shrink with latitude; use the widest (most poleward) edge of the box.
         edge = min(89.0, abs(lat) + lat_span)
@@ -174,14 +181,39 @@ class GeoGrid:
         lon_hi = math.floor((lon + lon_span) / GRID_CELL_DEGREES)
         if lon_hi - lon_lo + 1 >= _LON_CELLS or abs(lat) + lat_span >= 89.0:
             lon_lo, lon_hi = 0, _LON_CELLS - 1  # near a pole every longitude is close
-        best: dict[int, float] = {}
-        origin = (lat, lon)
+        found = []
+        cells = self.cells
         for cell_lat in range(lat_lo, lat_hi + 1):
+            row = cell_lat * _LON_CELLS
             for cell_lon in range(lon_lo, lon_hi + 1):
-                for index in self.cells.get((cell_lat, cell_lon % _LON_CELLS), ()):
-                    distance = haversine_miles(origin, (self.lats[index], self.lons[index]))
-                    if distance <= miles:
-                        docnum = self.docnums[index]
-                        if distance < best.get(docnum, math.inf):
-                            best[docnum] = distance
-        return sorted(best.items(), key=lambda pair: (pair[1], pair[0]))
+                span = cells.get(row + cell_lon % _LON_CELLS)
+                if span is not None:
+                    found.append(span)
+        return found
+
+    def within(self, lat: float, lon: float, miles: float) -> dict[int, float]:
+        """docnum -> distance in miles to its nearest location, for every doc within `miles`."""
+        best: dict[int, float] = {}
+        lat1, lon1 = math.radians(lat), math.radians(lon)
+        cos1 = math.cos(lat1)
+        # Reject on the haversine term before taking asin; the slack keeps boundary points for the
+        # exact comparison below, so the result equals a full scan with haversine_miles.
+        h_max = math.sin(min(miles / (2 * EARTH_RADIUS_MILES), math.pi / 2)) ** 2 * (1 + 1e-9)
+        sin, asin, sqrt = math.sin, math.asin, math.sqrt
+        lats, lons, coss, docnums = self.lats, self.lons, self.cos_lats, self.docnums
+        diameter = 2 * EARTH_RADIUS_MILES
+        for start, end in self._cells_around(lat, lon, miles):
+            for i in range(start, end):
+                h = sin((lats[i] - lat1) / 2) ** 2 + cos1 * coss[i] * sin((lons[i] - lon1) / 2) ** 2
+                if h > h_max:
+                    continue
+                distance = diameter * asin(min(1.0, sqrt(h)))
+                if distance <= miles:
+                    docnum = docnums[i]
+                    if distance < best.get(docnum, math.inf):
+                        best[docnum] = distance
+        return best
+
+    def candidates_within(self, lat: float, lon: float, miles: float) -> list[tuple[int, float]]:
+        """(docnum, distance in miles) for every doc with a location within `miles`, nearest first."""
+        return sorted(self.within(lat, lon, miles).items(), key=lambda pair: (pair[1], pair[0]))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import os
 import re
+import secrets
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -26,6 +27,7 @@ from index.build import current_generation
 from index.search import SearchError
 from search_web.admin.app import create_admin_app
 from search_web.params import page_form
+from search_web.report import CsrfTokens, RateLimiter, ReportDesk
 from search_web.routes import api, public
 from search_web.service import Directory, IndexUnavailable, ListingNotFound
 from search_web.templating import STATIC_DIR, templates
@@ -46,6 +48,10 @@ class WebSettings:
     tile_url: str | None = None  # map tile template; its origin is allowed in img-src
     debug: bool = False  # Starlette debug tracebacks: for a developer's machine only
     admin: bool = True  # mount the back office (search_web.admin) at /admin
+    # Signs the report form's CSRF tokens. Unset, a random key per process: forms then expire on
+    # restart and, with several workers, may be refused by another worker.
+    secret_key: str | None = None
+    report_limiter: RateLimiter | None = None  # tests pass their own; default 5 per 10 minutes
     # What answers searches; the benchmarks swap in their FTS5 baseline behind the same routes.
     directory_factory: Callable[[Path], Directory] = Directory
 
@@ -58,6 +64,7 @@ class WebSettings:
         return cls(
             data_dir=Path(env.get("SKINMAP_DATA_DIR") or "./var/data").expanduser().resolve(),
             tile_url=env.get("SKINMAP_TILE_URL") or None,
+            secret_key=env.get("SKINMAP_SECRET_KEY") or None,
         )
 
 
@@ -193,6 +200,11 @@ def create_app(settings: WebSettings | None = None) -> Starlette:
     csp = content_security_policy(settings.tile_url)
 
     admin_app = create_admin_app(settings) if settings.admin else None
+    reports = ReportDesk(
+        store_path=settings.data_dir / "store.sqlite3",
+        tokens=CsrfTokens(settings.secret_key or secrets.token_urlsafe(32)),
+        limiter=settings.report_limiter or RateLimiter(),
+    )
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[dict[str, Any]]:
@@ -200,7 +212,7 @@ def create_app(settings: WebSettings | None = None) -> Starlette:
         if current_generation(settings.data_dir) is None:
             logger.warning("no index in %s yet: run `skinmap index`", settings.data_dir)
         try:
-            yield {"directory": directory, "settings": settings}
+            yield {"directory": directory, "settings": settings, "reports": reports}
         finally:
             directory.close()
             # A mounted app's lifespan never runs, so the admin's store is released here.
@@ -211,13 +223,27 @@ def create_app(settings: WebSettings | None = None) -> Starlette:
         Route("/", public.search, name="home"),
         Route("/search", public.search, name="search"),
         Route("/practitioners/{listing_id}", public.practitioner, name="practitioner"),
+        Route("/practitioners/{listing_id}/report", public.report_form, name="report_form"),
+        Route(
+            "/practitioners/{listing_id}/report",
+            public.submit_report,
+            methods=["POST"],
+            name="submit_report",
+        ),
+        Route(
+            "/practitioners/{listing_id}/report/thanks", public.report_thanks, name="report_thanks"
+        ),
         Route("/guide/microneedling", public.guide, name="guide"),
         Route("/healthz", public.healthz, name="healthz"),
         Mount(
             "/api",
             routes=[
+                Route("/", api.docs, name="api_docs_index"),
+                Route("/docs", api.docs, name="api_docs"),
+                Route("/openapi.json", api.openapi, name="api_openapi"),
                 Route("/search", api.search, name="api_search"),
                 Route("/practitioners/{listing_id}", api.practitioner, name="api_practitioner"),
+                Route("/places/nearest", api.nearest_place, name="api_nearest_place"),
             ],
         ),
         Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),

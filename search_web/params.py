@@ -6,6 +6,7 @@ import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from index.records import SPECIALTY_SLUGS
 from index.search import SearchError, SearchRequest
@@ -18,6 +19,9 @@ PER_PAGE_MAX, PER_PAGE_DEFAULT = 100, 20
 PAGE_MAX = 500
 Q_MAX_CHARS = 200
 NEAR_MAX_CHARS = 100
+
+# Ids are "p-" + hex today; accept a little more, but never send arbitrary text to the index.
+LISTING_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 
 # Control characters (NUL included) carry no meaning in a search box and upset downstream parsers.
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
@@ -110,6 +114,43 @@ def parse_near(raw: str | None) -> str | None:
             f"near must be at most {NEAR_MAX_CHARS} characters: a ZIP code or 'City, ST'"
         )
     return _clean_text(raw)
+
+
+def parse_modified_after(raw: str | None) -> datetime | None:
+    """An ISO-8601 date or date-time -> an aware UTC datetime; naive times are taken as UTC."""
+    text = _clean_text(raw)
+    if text is None:
+        return None
+    message = (
+        "modified_after must be an ISO-8601 date or date-time, "
+        "e.g. 2026-11-25 or 2026-11-25T15:04:08Z"
+    )
+    # fromisoformat accepts week dates and other forms a sync client would not mean; insist on
+    # YYYY-MM-DD first.
+    if len(text) > 40 or not re.fullmatch(r"\d{4}-\d{2}-\d{2}([T ][0-9:.+\-Z]+)?", text):
+        raise SearchError(message)
+    try:
+        when = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise SearchError(message) from None
+    if when.tzinfo is None:
+        return when.replace(tzinfo=UTC)
+    return when.astimezone(UTC)
+
+
+def parse_coordinate(raw: str | None, name: str, limit: float) -> float:
+    """A latitude (limit 90) or longitude (limit 180) in decimal degrees."""
+    message = f"{name} must be a number of degrees between -{limit:g} and {limit:g}"
+    text = (raw or "").strip()
+    if not text or len(text) > 32:
+        raise SearchError(message)
+    try:
+        value = float(text)
+    except ValueError:
+        raise SearchError(message) from None
+    if not math.isfinite(value) or not -limit <= value <= limit:
+        raise SearchError(message)
+    return value
 
 
 def api_request(params: Mapping[str, str]) -> SearchRequest:

@@ -136,6 +136,29 @@ def nearest_location(locations: list[dict], place: dict | None) -> dict | None:
     )
 
 
+def has_point(location: dict | None) -> bool:
+    """Whether a location can go on the map: both coordinates present and plausible."""
+    if not location:
+        return False
+    lat, lon = location.get("lat"), location.get("lon")
+    return (
+        isinstance(lat, int | float)
+        and isinstance(lon, int | float)
+        and not isinstance(lat, bool)
+        and not isinstance(lon, bool)
+        and math.isfinite(lat)
+        and math.isfinite(lon)
+        and -90 <= lat <= 90
+        and -180 <= lon <= 180
+    )
+
+
+def place_city(label: str) -> tuple[str, str] | None:
+    """("Austin", "TX") from a place label such as "Austin, TX 78701" or "Austin, TX"."""
+    match = re.fullmatch(r"\s*(.+?),\s*([A-Za-z]{2})(?:\s+\d{5})?\s*", label or "")
+    return (match[1], match[2].upper()) if match else None
+
+
 @dataclass(frozen=True)
 class SearchLink:
     """The canonical page parameters; `href()` renders a /search link with some of them changed."""

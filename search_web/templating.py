@@ -8,6 +8,7 @@ import jinja2
 from starlette.templating import Jinja2Templates
 
 from search_web import present
+from search_web.openapi import describe_schema
 
 TEMPLATE_DIR = Path(__file__).resolve().parent / "templates"
 STATIC_DIR = Path(__file__).resolve().parent / "static"
@@ -31,6 +32,8 @@ def _environment() -> jinja2.Environment:
         date=present.format_date,
         address=present.format_address,
         source_kind=present.source_label,
+        has_point=present.has_point,
+        schema_words=describe_schema,
     )
     return env
 

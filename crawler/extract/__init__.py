@@ -1,0 +1,1 @@
+"""Pure extraction functions: HTML, NPI API bodies and CMS rows in; people, places and evidence out."""

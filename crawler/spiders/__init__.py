@@ -1,0 +1,1 @@
+"""One spider per source: practices (websites), nppes (NPI Registry API), cms (national file)."""

@@ -1,27 +1,69 @@
-"""Patient pages: search (also the home page), a practitioner's profile, the microneedling guide."""
+"""Patient pages: search (also the home page), a practitioner's profile and its "report a problem"
+form, the microneedling guide."""
 
 from __future__ import annotations
 
+import logging
+import sqlite3
+from dataclasses import replace
 from typing import Any
 
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import JSONResponse, RedirectResponse, Response
 
 from index.build import current_generation
-from index.records import SPECIALTY_SLUGS
-from index.search import SearchPage, SearchRequest
+from index.places import nearby_cities
+from index.records import SPECIALTY_SLUGS, Listing
+from index.search import SearchError, SearchPage, SearchRequest
+from index.store import StoreError
 from search_web import present
-from search_web.params import RADIUS_CHOICES, SearchForm, page_form, page_request
-from search_web.routes.api import LISTING_ID
+from search_web.params import (
+    LISTING_ID,
+    RADIUS_CHOICES,
+    SearchForm,
+    page_form,
+    page_request,
+    parse_radius,
+)
+from search_web.report import (
+    CONTACT_MAX,
+    CSRF_COOKIE,
+    CSRF_FIELD,
+    MESSAGE_MAX,
+    REPORT_KINDS,
+    ReportDesk,
+    ReportForm,
+    clean_report,
+)
 from search_web.service import Directory, ListingNotFound
 from search_web.templating import templates
+
+logger = logging.getLogger(__name__)
+
+NEARBY_CITY_SUGGESTIONS = 4
+NEARBY_CITY_CANDIDATES = 12  # cities tried (each one a cheap search) to find those 4
+
+
+def radius_choices(current: str) -> list[int | float]:
+    """The radius menu, plus the radius in use when a link or the API set another one (e.g. the
+    200 miles of a wide search), so the form never silently shows a different radius."""
+    choices: list[int | float] = list(RADIUS_CHOICES)
+    try:
+        radius = parse_radius(current)
+    except SearchError:
+        return choices
+    value = int(radius) if radius.is_integer() else radius
+    if value not in choices:
+        choices = sorted([*choices, value])
+    return choices
 
 
 def form_context(form: SearchForm) -> dict[str, Any]:
     """What every rendering of the search form needs, valid input or not."""
     return {
         "form": form,
-        "radius_choices": RADIUS_CHOICES,
+        "radius_choices": radius_choices(form.radius),
         "specialties": [(slug, present.specialty_label(slug)) for slug in SPECIALTY_SLUGS],
     }
 
@@ -56,7 +98,43 @@ def results_context(req: SearchRequest, page: SearchPage) -> dict[str, Any]:
         "specialty_facets": specialty_facets,
         "suggestion_href": link.href(q=page.suggestion, page=1) if page.suggestion else None,
         "zero_options": present.zero_result_options(link) if page.total == 0 else [],
+        "map_points": sum(1 for card in cards if present.has_point(card["location"])),
     }
+
+
+def _nearby_links(
+    directory: Directory, req: SearchRequest, page: SearchPage
+) -> list[tuple[str, int, str]]:
+    """Real cities around the searched place where the same search finds someone: (city label,
+    how many, link). Cities that would find nobody are left out, so no suggestion is a dead end."""
+    place = page.place
+    if not place or place.get("lat") is None or place.get("lon") is None:
+        return []
+    cities = nearby_cities(
+        place["lat"],
+        place["lon"],
+        limit=NEARBY_CITY_CANDIDATES,
+        exclude=present.place_city(place.get("label") or ""),
+    )
+    link = present.SearchLink(
+        near=req.near,
+        radius=req.radius,
+        specialty=req.specialty,
+        procedure=req.procedure,
+        q=req.q,
+        per_page=req.per_page,
+    )
+    found: list[tuple[str, int, str]] = []
+    for city in cities:
+        try:
+            there = directory.search(replace(req, near=city.label, page=1, per_page=1))
+        except SearchError:
+            continue  # a gazetteer name the place parser reads differently: just skip it
+        if there.total:
+            found.append((city.label, there.total, link.href(near=city.label, page=1)))
+        if len(found) == NEARBY_CITY_SUGGESTIONS:
+            break
+    return found
 
 
 def search(request: Request) -> Response:
@@ -69,18 +147,70 @@ def search(request: Request) -> Response:
     directory: Directory = request.state.directory
     found = directory.search(req)
     return templates.TemplateResponse(
-        request, "search.html", {**context, **results_context(req, found)}
+        request,
+        "search.html",
+        {
+            **context,
+            **results_context(req, found),
+            "nearby_links": _nearby_links(directory, req, found) if found.total == 0 else [],
+            "tile_url": _tile_url(request),
+        },
     )
 
 
-def practitioner(request: Request) -> Response:
+def _tile_url(request: Request) -> str | None:
+    settings = getattr(request.state, "settings", None)
+    return getattr(settings, "tile_url", None)
+
+
+def _listing(request: Request) -> Listing:
     directory: Directory = request.state.directory
     listing_id = request.path_params["listing_id"]
     if not LISTING_ID.match(listing_id):
         raise ListingNotFound(f"No practitioner with id {listing_id!r}.")
-    listing = directory.listing(listing_id)
+    return directory.listing(listing_id)
+
+
+def _report_context(
+    desk: ReportDesk, nonce: str, form: ReportForm | None = None, errors: dict | None = None
+) -> dict[str, Any]:
+    return {
+        "report_form": form or ReportForm(),
+        "report_errors": errors or {},
+        "report_kinds": list(REPORT_KINDS.items()),
+        "report_token": desk.tokens.token_for(nonce),
+        "csrf_field": CSRF_FIELD,
+        "message_max": MESSAGE_MAX,
+        "contact_max": CONTACT_MAX,
+    }
+
+
+def _with_nonce_cookie(request: Request, response: Response, nonce: str) -> Response:
+    if request.cookies.get(CSRF_COOKIE) != nonce:
+        response.set_cookie(
+            CSRF_COOKIE,
+            nonce,
+            httponly=True,
+            samesite="strict",
+            secure=request.url.scheme == "https",
+            path="/practitioners",
+        )
+    # The page carries a token tied to this browser's cookie: no shared cache may keep it.
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+def _nonce(request: Request, desk: ReportDesk) -> str:
+    existing = request.cookies.get(CSRF_COOKIE) or ""
+    return existing if 16 <= len(existing) <= 64 else desk.tokens.new_nonce()
+
+
+def practitioner(request: Request) -> Response:
+    listing = _listing(request)
+    desk: ReportDesk = request.state.reports
+    nonce = _nonce(request, desk)
     page_url = str(request.url.replace(query="", fragment=""))
-    return templates.TemplateResponse(
+    response = templates.TemplateResponse(
         request,
         "practitioner.html",
         {
@@ -89,8 +219,91 @@ def practitioner(request: Request) -> Response:
             "search_href": present.SearchLink(
                 near=(listing.locations[0].get("postal_code") if listing.locations else None)
             ).href(),
+            **_report_context(desk, nonce),
         },
     )
+    return _with_nonce_cookie(request, response, nonce)
+
+
+def report_form(request: Request) -> Response:
+    """The report form on a page of its own (linked from the profile; works without the profile)."""
+    listing = _listing(request)
+    desk: ReportDesk = request.state.reports
+    nonce = _nonce(request, desk)
+    response = templates.TemplateResponse(
+        request, "report.html", {"listing": listing, **_report_context(desk, nonce)}
+    )
+    return _with_nonce_cookie(request, response, nonce)
+
+
+def _client_ip(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+async def submit_report(request: Request) -> Response:
+    listing = await run_in_threadpool(_listing, request)
+    desk: ReportDesk = request.state.reports
+    if not desk.limiter.allow(_client_ip(request)):
+        response = templates.TemplateResponse(
+            request,
+            "error.html",
+            {
+                "status": 429,
+                "title": "Too many reports",
+                "message": "Thank you for helping. You have sent several reports in the last few "
+                "minutes; please wait ten minutes and try again.",
+            },
+            status_code=429,
+        )
+        response.headers["Retry-After"] = "600"
+        return response
+    fields = await request.form()
+    nonce = request.cookies.get(CSRF_COOKIE)
+    if not desk.tokens.valid(str(fields.get(CSRF_FIELD) or ""), nonce):
+        return templates.TemplateResponse(
+            request,
+            "error.html",
+            {
+                "status": 403,
+                "title": "This form has expired",
+                "message": "For your security the form works only for a while, and only with "
+                "cookies on. Go back, reload the page and send it again.",
+            },
+            status_code=403,
+        )
+    form, errors = clean_report({key: str(fields.get(key) or "") for key in fields})
+    if errors:
+        assert nonce is not None  # checked by the token
+        response = templates.TemplateResponse(
+            request,
+            "report.html",
+            {"listing": listing, **_report_context(desk, nonce, form, errors)},
+            status_code=400,
+        )
+        response.headers["Cache-Control"] = "private, no-store"
+        return response
+    try:
+        report_id = await run_in_threadpool(desk.file, listing.id, form)
+    except (sqlite3.Error, StoreError, OSError) as error:
+        logger.error("could not store a report on %s: %s", listing.id, error)
+        return templates.TemplateResponse(
+            request,
+            "error.html",
+            {
+                "status": 503,
+                "title": "We could not save your report",
+                "message": "Something went wrong on our side. Please try again in a few minutes.",
+            },
+            status_code=503,
+        )
+    logger.info("report %s filed on %s (%s)", report_id, listing.id, form.kind)
+    # Post/redirect/get: reloading the thank-you page never files the report twice.
+    return RedirectResponse(f"/practitioners/{listing.id}/report/thanks", status_code=303)
+
+
+def report_thanks(request: Request) -> Response:
+    listing = _listing(request)
+    return templates.TemplateResponse(request, "report_thanks.html", {"listing": listing})
 
 
 def guide(request: Request) -> Response:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -171,3 +173,126 @@ def test_any_query_string_gets_200_or_400_from_the_api_and_the_page(client, para
     assert api.status_code in (200, 400), (params, api.text)
     page = client.get("/search", params=params)
     assert page.status_code in (200, 400), params
+
+
+# --- nearest place ("use my location") ------------------------------------------------------------
+
+
+def test_a_point_in_austin_resolves_to_an_austin_zip(client):
+    response = client.get("/api/places/nearest", params={"lat": "30.2747", "lon": "-97.7404"})
+    assert response.status_code == 200
+    body = response.json()
+    assert set(body) == {"zip", "city", "state", "label"}
+    assert (body["city"], body["state"]) == ("Austin", "TX")
+    assert body["label"] == f"Austin, TX {body['zip']}"
+    assert response.headers["access-control-allow-origin"] == "*"
+    # The answer feeds the near box: searching it works.
+    assert client.get("/api/search", params={"near": body["zip"]}).status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("params", "fragment"),
+    [
+        ({}, "lat"),
+        ({"lat": "30.27"}, "lon"),
+        ({"lon": "-97.74"}, "lat"),
+        ({"lat": "north", "lon": "-97.74"}, "lat"),
+        ({"lat": "91", "lon": "-97.74"}, "lat"),
+        ({"lat": "30.27", "lon": "-181"}, "lon"),
+        ({"lat": "nan", "lon": "0"}, "lat"),
+        ({"lat": "30.27", "lon": "inf"}, "lon"),
+        ({"lat": "1" * 40, "lon": "0"}, "lat"),
+    ],
+)
+def test_a_bad_point_is_a_400_naming_the_coordinate(client, params, fragment):
+    response = client.get("/api/places/nearest", params=params)
+    assert response.status_code == 400
+    assert response.json()["error"].startswith(fragment)
+
+
+def test_a_point_in_the_ocean_is_a_404_with_a_message(client):
+    response = client.get("/api/places/nearest", params={"lat": "35", "lon": "-40"})
+    assert response.status_code == 404
+    assert "ZIP" in response.json()["error"]
+
+
+# --- modified_after (incremental sync) ------------------------------------------------------------
+
+
+def test_modified_after_a_past_date_keeps_everyone_and_a_future_date_no_one(client):
+    everyone = client.get("/api/search", params={"per_page": "100"}).json()
+    past = client.get("/api/search", params={"modified_after": "2000-01-01", "per_page": "100"})
+    assert past.status_code == 200
+    assert [r["id"] for r in past.json()["results"]] == [r["id"] for r in everyone["results"]]
+    future = client.get("/api/search", params={"modified_after": "2999-01-01T00:00:00Z"}).json()
+    assert future["total"] == 0 and future["results"] == []
+
+
+def test_modified_after_cuts_exactly_at_the_listing_time(client):
+    everyone = client.get("/api/search", params={"per_page": "100"}).json()["results"]
+    stamps = sorted(max(filter(None, (r["last_seen"], r["last_verified"]))) for r in everyone)
+    latest = stamps[-1]
+    at = client.get("/api/search", params={"modified_after": latest}).json()
+    assert at["total"] >= 1
+    assert all(
+        max(filter(None, (r["last_seen"], r["last_verified"]))) >= latest for r in at["results"]
+    )
+    after = datetime.fromisoformat(latest.replace("Z", "+00:00")) + timedelta(seconds=1)
+    later = client.get("/api/search", params={"modified_after": after.isoformat()}).json()
+    assert later["total"] == 0
+
+
+def test_modified_after_pages_and_filters_like_a_normal_search(client):
+    query = {"near": "78701", "modified_after": "2000-01-01", "per_page": "2"}
+    first = client.get("/api/search", params=query).json()
+    second = client.get("/api/search", params={**query, "page": "2"}).json()
+    plain = client.get("/api/search", params={"near": "78701", "per_page": "2"}).json()
+    assert first["total"] == second["total"] == plain["total"] == 3
+    assert [r["id"] for r in first["results"]] == [r["id"] for r in plain["results"]]
+    assert len(second["results"]) == 1
+    derm = client.get(
+        "/api/search",
+        params={"near": "78701", "modified_after": "2000-01-01", "specialty": "dermatology"},
+    ).json()
+    assert {r["name"] for r in derm["results"]} == {"Ana Ruiz", "Cara Lin"}
+    assert derm["facets"]["specialty"] == {"dermatology": 2, "plastic-surgery": 1}
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "yesterday",
+        "2026-13-01",
+        "2026-02-30",
+        "2026-W01",
+        "25/11/2026",
+        "1732547048",
+        "2026-11-25T25:00",
+    ],
+)
+def test_a_malformed_modified_after_is_a_400(client, value):
+    response = client.get("/api/search", params={"modified_after": value})
+    assert response.status_code == 400
+    assert "modified_after" in response.json()["error"]
+
+
+# --- relevance ------------------------------------------------------------------------------------
+
+
+def test_acne_scars_near_a_zip_puts_the_microneedling_practitioners_first(client):
+    body = client.get(
+        "/api/search", params={"near": "78701", "radius": "200", "q": "acne scars"}
+    ).json()
+    names = [result["name"] for result in body["results"]]
+    assert names[:2] == ["Ana Ruiz", "Dana Wells"]
+    offers = [result["offers_microneedling"] for result in body["results"]]
+    # Everyone who offers it comes before anyone who does not (or whose page says they stopped).
+    assert offers == sorted(offers, key=lambda offer: offer is not True)
+
+
+def test_did_you_mean_suggests_a_name_from_the_index_not_a_two_letter_term(client):
+    body = client.get("/api/search", params={"q": "Ruz"}).json()
+    assert body["total"] == 0 and body["suggestion"] == "ruiz"
+    fixed = client.get("/api/search", params={"q": body["suggestion"]}).json()
+    assert [result["name"] for result in fixed["results"]] == ["Ana Ruiz"]
+    assert client.get("/api/search", params={"q": "qqqqqq"}).json()["suggestion"] is None

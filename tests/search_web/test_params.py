@@ -13,6 +13,8 @@ from search_web.params import (
     api_request,
     page_form,
     page_request,
+    parse_coordinate,
+    parse_modified_after,
 )
 
 
@@ -128,3 +130,52 @@ def test_any_query_string_either_parses_or_raises_search_error(params):
     else:
         assert 1 <= req.radius <= 200 and req.page >= 1 and 1 <= req.per_page <= 100
         assert req.q is None or ("\x00" not in req.q and len(req.q) <= Q_MAX_CHARS)
+
+
+# --- modified_after and coordinates (second pass) -------------------------------------------------
+
+
+def test_modified_after_takes_dates_and_date_times_and_answers_in_utc():
+    from datetime import UTC, datetime
+
+    assert parse_modified_after("2026-11-25") == datetime(2026, 11, 25, tzinfo=UTC)
+    assert parse_modified_after("2026-11-25T15:04:08Z") == datetime(
+        2026, 11, 25, 15, 4, 8, tzinfo=UTC
+    )
+    assert parse_modified_after("2026-11-25T17:04:08+02:00") == datetime(
+        2026, 11, 25, 15, 4, 8, tzinfo=UTC
+    )
+    assert parse_modified_after(None) is None and parse_modified_after("  ") is None
+
+
+@pytest.mark.parametrize(
+    "raw", ["yesterday", "2026-13-01", "2026-W48", "20261125", "2026-11-25T99:00", "1e9", "-1"]
+)
+def test_a_malformed_modified_after_is_a_search_error(raw):
+    with pytest.raises(SearchError, match="modified_after"):
+        parse_modified_after(raw)
+
+
+@given(st.text(max_size=60))
+def test_modified_after_never_raises_anything_but_a_search_error(raw):
+    try:
+        parsed = parse_modified_after(raw)
+    except SearchError:
+        return
+    assert parsed is None or parsed.tzinfo is not None
+
+
+@pytest.mark.parametrize(
+    ("raw", "limit", "expected"),
+    [("30.27", 90, 30.27), (" -97.74 ", 180, -97.74), ("90", 90, 90.0), ("-180", 180, -180.0)],
+)
+def test_a_coordinate_in_range_is_parsed(raw, limit, expected):
+    assert parse_coordinate(raw, "lat" if limit == 90 else "lon", limit) == expected
+
+
+@pytest.mark.parametrize("raw", [None, "", "north", "90.0001", "-181", "nan", "inf", "1" * 40])
+def test_a_bad_coordinate_names_itself_in_the_error(raw):
+    limit = 180 if raw == "-181" else 90
+    name = "lon" if limit == 180 else "lat"
+    with pytest.raises(SearchError, match=f"^{name} must be"):
+        parse_coordinate(raw, name, limit)

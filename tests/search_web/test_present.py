@@ -12,9 +12,11 @@ from search_web.present import (
     format_date,
     format_distance,
     format_phone,
+    has_point,
     nearest_location,
     page_numbers,
     physician_jsonld,
+    place_city,
     safe_http_url,
     specialty_label,
     tel_href,
@@ -158,3 +160,33 @@ def test_physician_json_ld_names_the_npi_and_never_the_unsafe_website():
     assert "sameAs" not in data
     # offers_microneedling without a quote is no claim at all.
     assert "availableService" not in data
+
+
+def test_a_location_goes_on_the_map_only_with_plausible_coordinates():
+    assert has_point({"lat": 30.27, "lon": -97.74})
+    assert has_point({"lat": 0, "lon": 0})
+    for location in (
+        None,
+        {},
+        {"lat": None, "lon": -97.74},
+        {"lat": "30.27", "lon": "-97.74"},
+        {"lat": 91.0, "lon": 0.0},
+        {"lat": float("nan"), "lon": 0.0},
+        {"lat": True, "lon": 0.0},
+    ):
+        assert not has_point(location), location
+
+
+@pytest.mark.parametrize(
+    ("label", "expected"),
+    [
+        ("Austin, TX 78701", ("Austin", "TX")),
+        ("Austin, TX", ("Austin", "TX")),
+        ("Winston-Salem, nc", ("Winston-Salem", "NC")),
+        ("St. Louis, MO 63101", ("St. Louis", "MO")),
+        ("78701", None),
+        ("", None),
+    ],
+)
+def test_the_city_of_a_place_label(label, expected):
+    assert place_city(label) == expected

@@ -4,11 +4,17 @@ from __future__ import annotations
 
 import json
 import re
+import warnings
 from html.parser import HTMLParser
 
 import pytest
 
+from search_web.app import WebSettings, create_app
 from tests.search_web.sample import ANA_NPI, CARA_QUOTE, HOSTILE_WEBSITE
+
+with warnings.catch_warnings():
+    warnings.filterwarnings("ignore", message="Using `httpx` with `starlette.testclient`")
+    from starlette.testclient import TestClient
 
 
 class _PageParts(HTMLParser):
@@ -255,3 +261,136 @@ def test_healthz_names_the_live_generation(client):
     assert response.status_code == 200
     assert response.json()["status"] == "ok"
     assert response.json()["index"].startswith("gen-")
+
+
+# --- map, use-my-location, zero results, did you mean (second pass) -------------------------------
+
+
+class _ResultItems(HTMLParser):
+    """The data-* attributes on the result list items: what map.js turns into markers."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.items: list[dict[str, str | None]] = []
+
+    def handle_starttag(self, tag, attrs):
+        if tag == "li" and ("class", "result") in attrs:
+            self.items.append(dict(attrs))
+
+
+def result_items(html: str) -> list[dict[str, str | None]]:
+    parser = _ResultItems()
+    parser.feed(html)
+    return parser.items
+
+
+def test_each_result_with_coordinates_carries_its_marker_data(client):
+    html = client.get("/search", params={"near": "78701", "procedure": "any"}).text
+    items = result_items(html)
+    assert len(items) == 3
+    for item in items:
+        assert -90 <= float(item["data-lat"]) <= 90 and -180 <= float(item["data-lon"]) <= 180
+        assert item["data-href"].startswith("/practitioners/p-")
+        assert item["data-name"] in ("Ana Ruiz", "Ben Okafor", "Cara Lin")
+    # Ana's practice is at 78701: her marker sits on that ZIP's centroid, near the Capitol.
+    ana = next(item for item in items if item["data-name"] == "Ana Ruiz")
+    assert abs(float(ana["data-lat"]) - 30.27) < 0.05 and abs(float(ana["data-lon"]) + 97.74) < 0.05
+
+
+def test_the_map_is_hidden_until_its_script_runs_and_loads_only_vendored_files(client):
+    html = client.get("/search", params={"near": "78701"}).text
+    assert re.search(r'<section class="map-panel"[^>]*\bhidden\b', html)
+    page = parts(html)
+    sources = [script.get("src") for script in page.scripts]
+    assert sources == [
+        "/static/vendor/leaflet-1.9.4/leaflet.js",
+        "/static/vendor/topojson-client-3.1.0/topojson-client.min.js",
+        "/static/js/map.js",
+        "/static/js/search.js",
+    ]
+    assert 'href="/static/vendor/leaflet-1.9.4/leaflet.css"' in html
+    assert 'data-states-url="/static/vendor/us-atlas-3.0.1/states-10m.json"' in html
+    assert "data-tile-url" not in html
+    for path in [*sources, "/static/vendor/us-atlas-3.0.1/states-10m.json"]:
+        assert client.get(path).status_code == 200, path
+    for license_path in (
+        "/static/vendor/leaflet-1.9.4/LICENSE",
+        "/static/vendor/topojson-client-3.1.0/LICENSE",
+        "/static/vendor/us-atlas-3.0.1/LICENSE",
+    ):
+        assert client.get(license_path).status_code == 200
+
+
+def test_pages_without_results_load_no_map_code(client):
+    for url in ("/", "/search?q=qqqqqq&procedure=any"):
+        html = client.get(url).text
+        assert "leaflet" not in html and "map-panel" not in html
+        assert '<script src="/static/js/search.js" defer></script>' in html
+
+
+def test_a_tile_url_setting_reaches_the_map_and_the_csp(built_data_dir):
+    settings = WebSettings(
+        data_dir=built_data_dir,
+        tile_url="https://{s}.tiles.example.org/{z}/{x}/{y}.png",
+        admin=False,
+    )
+    with TestClient(create_app(settings)) as tiled:
+        response = tiled.get("/search", params={"near": "78701"})
+    assert 'data-tile-url="https://{s}.tiles.example.org/{z}/{x}/{y}.png"' in response.text
+    assert "https://*.tiles.example.org" in response.headers["content-security-policy"]
+
+
+def test_the_near_field_is_ready_for_the_location_button(client):
+    html = client.get("/").text
+    assert 'data-locate-url="/api/places/nearest"' in html
+    assert re.search(r'id="locate-status"[^>]*role="status"[^>]*aria-live="polite"', html)
+    # The button itself is made by search.js, so a page without JavaScript shows none.
+    assert "Use my location" not in html
+    script = client.get("/static/js/search.js").text
+    assert "Use my location" in script and "getCurrentPosition" in script
+
+
+def test_zero_results_near_a_place_link_nearby_cities_where_the_same_search_finds_someone(client):
+    html = client.get(
+        "/search", params={"near": "Georgetown, TX", "radius": "5", "procedure": "any"}
+    ).text
+    assert "No practitioners matched" in html
+    nearby = re.findall(
+        r'<a href="(/search\?near=[^"]+)">([^<]+, TX)</a> \((\d+) practitioners?\)', html
+    )
+    assert 1 <= len(nearby) <= 4
+    labels = [label for _, label, _ in nearby]
+    assert "Georgetown, TX" not in labels
+    assert "Round Rock, TX" in labels  # Cara Lin's office
+    for href, label, count in nearby:
+        assert "radius=5" in href and "procedure=any" in href
+        # The promised count is what the link really shows.
+        page = client.get(href.replace("&amp;", "&")).text
+        assert re.search(rf"\b{count} practitioners?\s+within 5 miles of {label}", page), label
+        assert int(count) > 0
+
+
+def test_zero_results_with_no_one_in_any_nearby_city_suggest_no_cities(client):
+    html = client.get("/search", params={"near": "Killeen, TX", "radius": "5", "q": "Okafor"}).text
+    assert "No practitioners matched" in html and "nearby-cities" not in html
+    assert "Search within 10 miles instead" in html
+
+
+def test_did_you_mean_is_a_link_to_the_corrected_search(client):
+    html = client.get("/search", params={"q": "Ruz", "procedure": "any"}).text
+    match = re.search(r'Did you mean <a href="([^"]+)">([^<]+)</a>', html)
+    assert match and match[2] == "ruiz"
+    follow = client.get(match[1].replace("&amp;", "&"))
+    assert "Ana Ruiz" in follow.text
+
+
+def test_the_footer_links_to_the_api_documentation(client):
+    assert "/api/docs" in parts(client.get("/").text).hrefs
+
+
+def test_the_radius_menu_keeps_a_radius_set_by_a_link(client):
+    html = client.get("/search", params={"near": "78701", "radius": "200"}).text
+    assert '<option value="200" selected>200 miles</option>' in html
+    html = client.get("/search", params={"near": "78701", "radius": "25.0"}).text
+    assert '<option value="25" selected>25 miles</option>' in html
+    assert html.count(" selected>") == 1
