@@ -1,0 +1,79 @@
+"""Scrapy settings for skinmap's crawlers; every value that differs from Scrapy's default says why."""
+
+BOT_NAME = "skinmap"
+SPIDER_MODULES = ["crawler.spiders"]
+NEWSPIDER_MODULE = "crawler.spiders"
+
+# Identify ourselves and say where crawling is explained, so site owners can reach us.
+USER_AGENT = "skinmapbot/0.1 (+https://github.com/skinmap/skinmap#crawling)"
+# Practices decide what we may read.
+ROBOTSTXT_OBEY = True
+
+# Politeness: adapt to each server's latency, never hammer one site.
+AUTOTHROTTLE_ENABLED = True
+AUTOTHROTTLE_START_DELAY = 1.0
+AUTOTHROTTLE_MAX_DELAY = 30.0
+AUTOTHROTTLE_TARGET_CONCURRENCY = 1.0
+DOWNLOAD_DELAY = 1.0
+CONCURRENT_REQUESTS = 16
+CONCURRENT_REQUESTS_PER_DOMAIN = 2
+# Spread concurrency across sites instead of draining one site's queue first.
+SCHEDULER_PRIORITY_QUEUE = "scrapy.pqueues.DownloaderAwarePriorityQueue"
+
+# A practice page answers in well under 20 s; giving up sooner frees the slot for other sites.
+DOWNLOAD_TIMEOUT = 20
+# Practice pages are small; anything over 5 MB is a video or a dump, not a page.
+DOWNLOAD_MAXSIZE = 5 * 1024 * 1024
+DOWNLOAD_WARNSIZE = 1 * 1024 * 1024
+# Practice sites are shallow: team, services and contact pages are a few clicks from home.
+DEPTH_LIMIT = 4
+# skinmap's own per-site page cap, enforced by crawler.middlewares.PageCapMiddleware.
+SKINMAP_MAX_PAGES_PER_SITE = 60
+
+# Retry transient failures a little more than the default, slowing the site down each time.
+RETRY_ENABLED = True
+RETRY_TIMES = 3
+SKINMAP_RETRY_BACKOFF_BASE = 2.0
+SKINMAP_RETRY_BACKOFF_MAX = 60.0
+
+# We never log in and never need a session. Disabling cookies also keeps Scrapy's cookie
+# middleware (the only user of tldextract, which would fetch the public-suffix list from the
+# internet on first use) out of the crawl.
+COOKIES_ENABLED = False
+# No remote console on a crawler host (telnet, nor Scrapy 2.19's remote-control HTTP server).
+TELNETCONSOLE_ENABLED = False
+REMOTE_CONTROL_ENABLED = False
+# Scrapy 2.19 has only the modern request fingerprinter (REQUEST_FINGERPRINTER_IMPLEMENTATION is
+# gone), so nothing to set for it.
+
+SPIDER_MIDDLEWARES = {
+    # Canonicalise followed URLs and drop crawler traps before they reach the scheduler.
+    "crawler.middlewares.UrlHygieneMiddleware": 550,
+}
+DOWNLOADER_MIDDLEWARES = {
+    # robots.txt that cannot be fetched (5xx, 429, timeouts) means "crawl nothing" (RFC 9309).
+    "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
+    "crawler.middlewares.StrictRobotsTxtMiddleware": 100,
+    # Per-site page cap (after robots.txt, 100, and before the download).
+    "crawler.middlewares.PageCapMiddleware": 120,
+    # Retry with exponential backoff replaces Scrapy's plain retry.
+    "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
+    "crawler.middlewares.BackoffRetryMiddleware": 550,
+}
+ITEM_PIPELINES = {
+    # Reject items that break the contract, counting reasons in the stats.
+    "crawler.pipelines.ValidatePipeline": 100,
+    # Write observations to the store (enabled when SKINMAP_DATA_DIR and SKINMAP_RUN_ID are set).
+    "crawler.pipelines.StorePipeline": 300,
+    # Write observations as JSON lines (enabled when SKINMAP_ITEMS_JSONL is set; tests and debugging).
+    "crawler.pipelines.JsonLinesPipeline": 400,
+}
+# Set by crawler.run.run_spider for each crawl.
+SKINMAP_DATA_DIR = None
+SKINMAP_RUN_ID = None
+SKINMAP_ITEMS_JSONL = None
+SKINMAP_PAGE_JOURNAL = None
+
+# Long crawls live in the logs; INFO keeps per-request DEBUG noise out of them.
+LOG_LEVEL = "INFO"
+FEED_EXPORT_ENCODING = "utf-8"
