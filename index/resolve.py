@@ -589,6 +589,24 @@ def _evidence_entries(
     return entries
 
 
+_NAMES_THE_PROCEDURE = re.compile(r"micro-?\s?needl|collagen induction|skin needling", re.I)
+_SERVICE_PAGE = re.compile(
+    r"service|treatment|procedure|microneedl|skin-?care|aesthetic|cosmetic", re.I
+)
+
+
+def quote_strength(entry: dict) -> int:
+    """How well a quote shows a patient the offer: it names the procedure in plain words (not only a
+    device brand), it sits on a services or treatment page, and it states a price."""
+    quote = entry.get("quote") or ""
+    path = urlsplit(entry.get("url") or "").path
+    return (
+        2 * bool(_NAMES_THE_PROCEDURE.search(quote))
+        + bool(_SERVICE_PAGE.search(path))
+        + bool(entry.get("price"))
+    )
+
+
 def decide_offers(entries: Sequence[dict]) -> tuple[bool | None, dict | None]:
     """The microneedling verdict and the quote that backs it.
 
@@ -609,9 +627,16 @@ def decide_offers(entries: Sequence[dict]) -> tuple[bool | None, dict | None]:
             offering.extend(e for e in group_entries if not e.get("negated"))
     if not offering:
         return False, None
+    # Among equals the entry the source listed first wins, so the choice never depends on wording.
+    position = {id(entry): number for number, entry in enumerate(entries)}
     best = max(
         offering,
-        key=lambda e: (e.get("scope") == "practitioner", e["seen_at"], e.get("quote") or ""),
+        key=lambda e: (
+            e.get("scope") == "practitioner",
+            quote_strength(e),
+            e["seen_at"],
+            -position[id(e)],
+        ),
     )
     return True, {
         "quote": best.get("quote"),

@@ -266,10 +266,12 @@ COMMANDS = {
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    logging.basicConfig(
-        level=logging.DEBUG if args.verbose else logging.INFO,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
+    if args.command != "crawl" or args.source == "status":
+        # Scrapy installs its own log handler for crawls; a second one would print every line twice.
+        logging.basicConfig(
+            level=logging.DEBUG if args.verbose else logging.INFO,
+            format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        )
     data_dir = settings.data_dir(args.data_dir)
     try:
         return COMMANDS[args.command](args, data_dir)

@@ -172,6 +172,21 @@ def _addresses(record: Mapping[str, Any], purpose: str | None) -> Iterator[Mappi
             yield address
 
 
+# NUCC "Classification, Specialization" for every code the demo registry uses.
+TAXONOMY_DESCRIPTIONS = {
+    "163WS0121X": "Registered Nurse, Plastic Surgery",
+    "207N00000X": "Dermatology",
+    "207ND0101X": "Dermatology, MOHS-Micrographic Surgery",
+    "207NS0135X": "Dermatology, Procedural Dermatology",
+    "207WX0200X": "Ophthalmology, Ophthalmic Plastic and Reconstructive Surgery",
+    "207YS0123X": "Otolaryngology, Facial Plastic Surgery",
+    "208200000X": "Plastic Surgery",
+    "2082S0099X": "Plastic Surgery, Plastic Surgery Within the Head and Neck",
+    "2086S0122X": "Surgery, Plastic and Reconstructive Surgery",
+    "363L00000X": "Nurse Practitioner",
+}
+
+
 def npi_record_matches(record: Mapping[str, Any], criteria: Mapping[str, str]) -> bool:
     """Does one NPPES record satisfy every criterion of a query?"""
     basic = record.get("basic") or {}
@@ -184,7 +199,12 @@ def npi_record_matches(record: Mapping[str, Any], criteria: Mapping[str, str]) -
         return False
     if "taxonomy_description" in criteria:
         wanted = criteria["taxonomy_description"].strip().rstrip("*").lower()
-        descriptions = [(t.get("desc") or "").lower() for t in record.get("taxonomies") or []]
+        # The registry searches its own code table, so a record whose `desc` comes back null is
+        # still found by its code's description.
+        descriptions = [
+            (t.get("desc") or TAXONOMY_DESCRIPTIONS.get(t.get("code"), "")).lower()
+            for t in record.get("taxonomies") or []
+        ]
         if not any(wanted in description for description in descriptions if description):
             return False
     for name in ("first_name", "last_name", "organization_name"):

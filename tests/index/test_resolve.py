@@ -429,3 +429,23 @@ def test_last_verified_comes_from_the_registry_or_an_admin_never_from_a_crawled_
         2, "verified", {"snapshot": {}}, created_at="2026-11-21T09:00:00Z", active=False
     )
     assert listing_for([site_obs("Ana Ruiz")], [retired]).last_verified is None
+
+
+def test_the_quote_shown_names_the_procedure_on_a_services_page_over_a_passing_brand_mention():
+    team = evidence(
+        "Renee is our aesthetic nurse and performs Morpheus8 treatments.",
+        scope="practice",
+        url="https://barton.test/team.html",
+    )
+    services = evidence(
+        "Morpheus8 combines RF microneedling with radiofrequency energy.",
+        scope="practice",
+        url="https://barton.test/services.html",
+    )
+    listing = listing_for([site_obs("Ana Ruiz", evidence_list=[team, services])])
+    assert listing.microneedling_evidence["quote"].startswith("Morpheus8 combines RF")
+    # with equal strength the order the source gave decides, not the wording
+    first = evidence("Zed offers SkinPen microneedling.", scope="practice")
+    second = evidence("Abe offers SkinPen microneedling.", scope="practice")
+    listing = listing_for([site_obs("Ana Ruiz", evidence_list=[first, second])])
+    assert listing.microneedling_evidence["quote"].startswith("Zed")

@@ -23,6 +23,7 @@ import zipcodes
 
 from skinmap.demoweb import (
     DEFAULT_ROOT,
+    TAXONOMY_DESCRIPTIONS,
     encode_npi_body,
     load_npi_records,
     npi_check_digit,
@@ -412,10 +413,13 @@ def test_taxonomy_description_is_a_case_insensitive_substring_of_any_taxonomy(we
     body = npi_get(web, version="2.1", taxonomy_description="PLASTIC", limit=200)
     assert body["result_count"] > 5
     for record in body["results"]:
-        assert any("plastic" in (t["desc"] or "").lower() for t in record["taxonomies"])
+        assert any(
+            "plastic" in (t["desc"] or TAXONOMY_DESCRIPTIONS[t["code"]]).lower()
+            for t in record["taxonomies"]
+        )
     last_names = {record["basic"].get("last_name") for record in body["results"]}
     assert "HARLAN" in last_names  # a nurse practitioner with a plastic-surgery nursing taxonomy
-    assert "HADDAD" not in last_names  # his only taxonomy has a null desc, as in real data
+    assert "HADDAD" in last_names  # null desc in the response, found by his code's description
 
 
 def test_state_filter_matches_any_address_unless_a_purpose_is_given(web):
@@ -547,3 +551,17 @@ def test_the_command_writes_a_manifest_and_stops_cleanly_on_sigterm(tmp_path):
             process.wait()
         process.stdout.close()
         process.stderr.close()
+
+
+def test_a_record_whose_taxonomy_desc_is_null_is_still_found_by_its_codes_description():
+    records = load_npi_records(DEFAULT_ROOT / "nppes.json")
+    null_desc = [
+        r for r in records if any(t.get("desc") is None for t in r.get("taxonomies") or [])
+    ]
+    assert null_desc, "the demo registry should keep a null-desc record (a real API quirk)"
+    body = npi_search(
+        records,
+        {"version": "2.1", "taxonomy_description": "Plastic and Reconstructive", "limit": "200"},
+    )
+    numbers = {r["number"] for r in body["results"]}
+    assert {r["number"] for r in null_desc} <= numbers
