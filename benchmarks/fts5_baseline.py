@@ -1,25 +1,29 @@
 """The baseline the Whoosh design is measured against: SQLite FTS5 for text, an R-tree for place.
 
-Same data, same query semantics as index.search (near + radius, specialty, microneedling filter,
-free text, one result per listing, distance order with a place, relevance without one).
+Same data and the same query semantics as index.search: the same documents (index.schema's name and
+text fields, name boosted), the same patient-text parser (lay terms for microneedling become the
+"offers it" filter; every other word must match), near + radius with exact distance, specialty,
+the microneedling filter, one result per listing; distance order with a place, BM25 without one.
+Like index.search it ranks ids only and reads the bodies of the page it returns.
 """
 
 from __future__ import annotations
 
 import json
 import math
-import re
 import sqlite3
 import threading
 from collections.abc import Iterable
 from pathlib import Path
 
-from benchmarks.synth import listing_text
-from index.geo import haversine_miles, place_for
+from index.geo import haversine_miles, place_for, warm_gazetteer
+from index.query import lay_terms, parse_patient_text
 from index.records import Listing
+from index.schema import document_for
 
 MILES_PER_DEGREE_LAT = 69.0
-_WORD = re.compile(r"\w+", re.UNICODE)
+# bm25() column weights: index.query.NAME_BOOST (3) x the name field's boost (2), and the text.
+NAME_WEIGHT, TEXT_WEIGHT = 6.0, 1.0
 
 
 def build(path: Path, listings: Iterable[Listing]) -> int:
@@ -33,11 +37,12 @@ def build(path: Path, listings: Iterable[Listing]) -> int:
         PRAGMA synchronous=OFF;
         CREATE TABLE listing (rowid INTEGER PRIMARY KEY, id TEXT UNIQUE, specialties TEXT,
                               offers INTEGER, body TEXT);
-        CREATE VIRTUAL TABLE listing_text USING fts5(text, tokenize='porter unicode61');
+        CREATE VIRTUAL TABLE listing_text USING fts5(name, text, tokenize='porter unicode61');
         CREATE VIRTUAL TABLE listing_geo USING rtree(id, min_lat, max_lat, min_lon, max_lon);
         CREATE TABLE location (id INTEGER PRIMARY KEY, listing INTEGER, lat REAL, lon REAL);
         """
     )
+    phrases = list(lay_terms())
     count = 0
     with db:
         for rowid, listing in enumerate(listings, start=1):
@@ -51,9 +56,10 @@ def build(path: Path, listings: Iterable[Listing]) -> int:
                     listing.to_json(),
                 ),
             )
+            document = document_for(listing, phrases)
             db.execute(
-                "INSERT INTO listing_text (rowid, text) VALUES (?, ?)",
-                (rowid, listing_text(listing)),
+                "INSERT INTO listing_text (rowid, name, text) VALUES (?, ?, ?)",
+                (rowid, document["name"], document["text"]),
             )
             for location in listing.locations:
                 lat, lon = location.get("lat"), location.get("lon")
@@ -71,12 +77,10 @@ def build(path: Path, listings: Iterable[Listing]) -> int:
     return count
 
 
-def _match_expression(q: str) -> str | None:
-    words = _WORD.findall(q.lower())[:12]
-    if not words:
-        return None
-    # every word quoted: FTS5 syntax in user text is data, never an operator
-    return " ".join(f'"{word}"' for word in words)
+def match_expression(words: list[str]) -> str | None:
+    """Every word quoted: FTS5 syntax in patient text is data, never an operator."""
+    quoted = [word.replace('"', "") for word in words]
+    return " ".join(f'"{word}"' for word in quoted if word) or None
 
 
 class BaselineSearch:
@@ -85,6 +89,7 @@ class BaselineSearch:
     def __init__(self, path: Path) -> None:
         self.path = path
         self._local = threading.local()
+        warm_gazetteer()  # as SearchService does: no query pays for loading the places
 
     def _db(self) -> sqlite3.Connection:
         db = getattr(self._local, "db", None)
@@ -104,13 +109,14 @@ class BaselineSearch:
         per_page: int = 20,
     ) -> dict:
         db = self._db()
+        parsed = parse_patient_text(q)
         where, params = [], []
         if specialty:
             where.append("l.specialties LIKE ?")
             params.append(f"%,{specialty},%")
-        if procedure == "microneedling":
+        if procedure == "microneedling" or parsed.wants_procedure:
             where.append("l.offers = 1")
-        match = _match_expression(q) if q else None
+        match = match_expression(parsed.words)
         distances: dict[int, float] = {}
         if near:
             place = place_for(near)
@@ -131,24 +137,32 @@ class BaselineSearch:
             where.append(f"l.rowid IN ({','.join(str(r) for r in distances)})")
         if match:
             sql = (
-                "SELECT l.rowid, l.body, bm25(listing_text) AS rank FROM listing_text "
-                "JOIN listing l ON l.rowid = listing_text.rowid WHERE listing_text MATCH ?"
+                f"SELECT l.rowid, bm25(listing_text, {NAME_WEIGHT}, {TEXT_WEIGHT}) AS rank "
+                "FROM listing_text JOIN listing l ON l.rowid = listing_text.rowid "
+                "WHERE listing_text MATCH ?"
             )
             params.insert(0, match)
             if where:
                 sql += " AND " + " AND ".join(where)
         else:
-            sql = "SELECT l.rowid, l.body, 0 AS rank FROM listing l"
+            sql = "SELECT l.rowid, 0 AS rank FROM listing l"
             if where:
                 sql += " WHERE " + " AND ".join(where)
+        if not near:
+            sql += " ORDER BY rank, l.rowid"
         rows = db.execute(sql, params).fetchall()
         if near:
             rows.sort(key=lambda row: (distances[row[0]], row[0]))
-        else:
-            rows.sort(key=lambda row: (row[2], row[0]))
         start = (page - 1) * per_page
-        results = []
-        for rowid, body, _rank in rows[start : start + per_page]:
-            listing = Listing(**json.loads(body))
-            results.append(listing.to_result(distances.get(rowid)))
+        page_ids = [row[0] for row in rows[start : start + per_page]]
+        bodies = dict(
+            db.execute(
+                f"SELECT rowid, body FROM listing WHERE rowid IN ({','.join('?' * len(page_ids))})",
+                page_ids,
+            ).fetchall()
+        )
+        results = [
+            Listing(**json.loads(bodies[rowid])).to_result(distances.get(rowid))
+            for rowid in page_ids
+        ]
         return {"total": len(rows), "results": results}

@@ -1,7 +1,7 @@
 """skinmap benchmarks: the Whoosh design against SQLite FTS5 + R-tree, same data, same run.
 
-`python -m benchmarks.run --quick` (10k listings, under a minute) ends with the one line other
-tooling reads: `bench: n=… text_geo_p95_vs_fts5=… text_p95_vs_fts5=… http_vs_fts5=…
+`python -m benchmarks.run --quick` (10k listings, under a minute; `--n 100000` for one other size)
+ends with the one line other tooling reads: `bench: n=… text_geo_p95_vs_fts5=… text_p95_vs_fts5=… http_vs_fts5=…
 build_docs_per_s=… rss_mb=…`. `--full` adds 100k (and 1M with --million); `--write-readme`
 rewrites the README's benchmark table. Ratios are Whoosh / FTS5: below 1.0 Whoosh is faster
 (for latency) — except http_vs_fts5, which is requests/s, where above 1.0 Whoosh is faster.
@@ -360,6 +360,9 @@ def main() -> None:
     mode.add_argument("--quick", action="store_true", help="10k listings (default)")
     mode.add_argument("--full", action="store_true", help="10k and 100k listings")
     parser.add_argument("--million", action="store_true", help="with --full, also 1M listings")
+    parser.add_argument(
+        "--n", type=int, action="append", help="run these sizes instead (repeatable), 1 worker"
+    )
     parser.add_argument("--write-readme", action="store_true", help="rewrite the README table")
     parser.add_argument("--json", type=Path, help="also write the full report as JSON here")
     args = parser.parse_args()
@@ -368,6 +371,8 @@ def main() -> None:
         sizes.append(100_000)
         if args.million:
             sizes.append(1_000_000)
+    if args.n:
+        sizes = args.n
     reports = []
     for n in sizes:
         workers = (1, 2) if (args.full and n <= 100_000) else (1,)

@@ -58,14 +58,6 @@ EVIDENCE = (
     "PRP microneedling is available at both offices.",
     "Potenza radiofrequency microneedling for texture and stretch marks.",
 )
-OTHER_TEXT = (
-    "Medical and cosmetic dermatology for all ages.",
-    "Board-certified plastic surgeon specialising in breast and body procedures.",
-    "Mohs surgery for skin cancer with same-day reconstruction.",
-    "Eyelid surgery and brow lift.",
-    "Chemical peels, lasers and injectables.",
-    "Rhinoplasty and facelift surgery.",
-)
 PRACTICE_WORDS = (
     "Lakeside Summit Riverbend Cedar Harbor Meadow Granite Willow Aspen Bayview".split()
 )
@@ -138,28 +130,20 @@ def listings(n: int, seed: int = 20261125) -> Iterator[Listing]:
         )
 
 
-def listing_text(listing: Listing) -> str:
-    """The free text a listing is searchable by (the same for Whoosh and the FTS5 baseline)."""
-    parts = [listing.name, " ".join(listing.specialties).replace("-", " ")]
-    parts += [location.get("practice") or "" for location in listing.locations]
-    if listing.microneedling_evidence:
-        parts.append(listing.microneedling_evidence["quote"])
-    parts.append(OTHER_TEXT[int(listing.id[2:], 16) % len(OTHER_TEXT)])
-    return " ".join(part for part in parts if part)
-
-
 # A fixed mix of patient queries: (label, q, near, radius, specialty, procedure).
 QUERY_MIX = (
     ("text", "acne scars", None, None, None, None),
     ("text", "microneedling", None, None, None, None),
     ("text", "skinpen", None, None, None, None),
-    ("text", "rhinoplasty", None, None, None, None),
+    ("text", "lakeside dermatology", None, None, None, None),
+    ("text", "dr patel", None, None, None, None),
     ("specialty", None, None, None, "dermatology", None),
     ("specialty", None, None, None, "oculoplastic-surgery", None),
     ("text_geo", "acne scars", "78701", 25, None, "microneedling"),
     ("text_geo", "microneedling", "Chicago, IL", 25, None, "microneedling"),
     ("text_geo", "morpheus8", "90012", 25, None, None),
     ("text_geo", "collagen induction", "Denver, CO", 50, None, "microneedling"),
+    ("text_geo", "summit plastic surgery", "Chicago, IL", 25, None, None),
     ("geo", None, "10001", 10, None, "microneedling"),
     ("geo", None, "30303", 25, "dermatology", None),
     ("zero", "xylophone quartz", None, None, None, None),

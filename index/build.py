@@ -8,6 +8,7 @@ generation serving. One build at a time (fcntl lock on `index/build.lock`); a se
 from __future__ import annotations
 
 import fcntl
+import json
 import logging
 import os
 import re
@@ -23,9 +24,12 @@ from pathlib import Path
 from whoosh.filedb.filestore import FileStorage
 from whoosh.query import Every, Term
 
+from index.columns import COLUMNS_FILE, ColumnsError, DocColumns, word_count
+from index.patches import Patch, append_patches, utc_now
 from index.query import lay_terms
 from index.records import Listing
 from index.resolve import (
+    Cluster,
     constraints_from_overrides,
     materialise,
     resolve,
@@ -33,6 +37,7 @@ from index.resolve import (
 )
 from index.schema import SkinmapSchema, document_for
 from index.store import Override, Store
+from index.termrows import TERM_ROWS_FILE, frequent_terms, read_postings, write_term_rows
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +45,8 @@ LISTINGS_FILE = "listings.jsonl"  # one Listing JSON per line, in Whoosh docnum 
 READY_FILE = "READY"  # written last into a generation that passed verification
 KEEP_PREVIOUS = 2  # generations kept besides the live one, for rollback
 WRITER_LIMIT_MB = 128
+BUILD_PROCS = 2  # the issue's machines have 2 cores
+PARALLEL_BUILD_MIN_DOCS = 5_000
 _GEN_RE = re.compile(r"^gen-(\d+)$")
 
 
@@ -138,9 +145,18 @@ def _next_generation(data_dir: Path) -> str:
     return f"gen-{max(numbers) + 1}"
 
 
-def compute_listings(store: Store, now: datetime | None = None) -> tuple[list[Listing], dict]:
-    """Resolve and materialise every person in the store; records the clusters in the store."""
-    now = now or datetime.now(UTC)
+@dataclass
+class _Person:
+    cluster: Cluster
+    ids: set[str]  # the cluster id and any earlier ids of the same person (their overrides moved)
+    listing: Listing | None  # None: not a physician, never listed
+
+
+def _resolve_people(
+    store: Store, now: datetime, wanted: set[str] | None = None
+) -> tuple[list[Cluster], list[_Person], dict[int, str], int]:
+    """Resolve every practitioner observation; materialise everyone, or only the people whose current
+    or earlier id is in `wanted`. Returns (clusters, people, override moves, observation count)."""
     stored = store.observations()
     practitioners = [s for s in stored if s.observation.kind == "practitioner"]
     practices_by_site: dict[str, list] = defaultdict(list)
@@ -160,11 +176,9 @@ def compute_listings(store: Store, now: datetime | None = None) -> tuple[list[Li
     for override in overrides:
         overrides_by_pid[override.practitioner_id].append(override)
 
-    listings: list[Listing] = []
+    people: list[_Person] = []
     moves: dict[int, str] = {}
-    hidden = 0
     for cluster in clusters:
-        members = [by_id[obs_id] for obs_id in cluster.observation_ids]
         # Overrides follow the people: when a cluster id disappeared (e.g. a person without an NPI
         # gained one), its overrides move to the cluster that now holds its observations.
         ids = {cluster.id} | {
@@ -172,6 +186,9 @@ def compute_listings(store: Store, now: datetime | None = None) -> tuple[list[Li
             for obs_id in cluster.observation_ids
             if obs_id in previous_links and previous_links[obs_id] not in cluster_ids
         }
+        if wanted is not None and not ids & wanted:
+            continue
+        members = [by_id[obs_id] for obs_id in cluster.observation_ids]
         cluster_overrides = [o for pid in sorted(ids) for o in overrides_by_pid.get(pid, [])]
         for override in cluster_overrides:
             if override.practitioner_id != cluster.id:
@@ -179,12 +196,23 @@ def compute_listings(store: Store, now: datetime | None = None) -> tuple[list[Li
         sites = {site_root(m.observation.payload.get("website")) for m in members} - {None}
         practices = [p for site in sorted(sites) for p in practices_by_site.get(site, [])]
         listing = materialise(cluster, members, cluster_overrides, now, practices)
-        if listing is None:
+        people.append(_Person(cluster=cluster, ids=ids, listing=listing))
+    return clusters, people, moves, len(stored)
+
+
+def compute_listings(store: Store, now: datetime | None = None) -> tuple[list[Listing], dict]:
+    """Resolve and materialise every person in the store; records the clusters in the store."""
+    now = now or datetime.now(UTC)
+    clusters, people, moves, observations = _resolve_people(store, now)
+    listings: list[Listing] = []
+    hidden = 0
+    for person in people:
+        if person.listing is None:
             continue
-        if listing.hidden:
+        if person.listing.hidden:
             hidden += 1
             continue
-        listings.append(listing)
+        listings.append(person.listing)
     # Re-key moved overrides before replacing the links, or they would be lost once the old id leaves the link table.
     store.reassign_overrides(moves)
     store.replace_clusters(
@@ -196,33 +224,121 @@ def compute_listings(store: Store, now: datetime | None = None) -> tuple[list[Li
     listings.sort(key=lambda listing: listing.id)
     return listings, {
         "clusters": len(clusters),
-        "observations": len(stored),
+        "observations": observations,
         "hidden": hidden,
     }
 
 
+def refresh_listings(
+    data_dir: Path, practitioner_ids: list[str], now: datetime | None = None
+) -> int:
+    """Publish the current state of these people to the live generation at once, without a build.
+
+    Each id's listing is recomputed from the store (resolution + materialise + its overrides, as a
+    build would) and appended to the live generation's `patches.jsonl` (index.patches); a running
+    SearchService shows it within its check interval (1 s). A hidden person, or an id that no longer
+    names anyone, is taken out of the results. What a patch cannot do until the next full build:
+    make a listing findable by new words (the text index is not rewritten), and re-cluster people
+    (merges and splits need a rebuild, which should still follow). The store is only read.
+    Returns the number of patches written (0 when no generation is live yet).
+    """
+    data_dir = Path(data_dir)
+    wanted = {pid for pid in practitioner_ids if pid}
+    if not wanted or current_generation(data_dir) is None:
+        return 0
+    store = Store(data_dir / "store.sqlite3")
+    try:
+        _, people, _, _ = _resolve_people(store, now or datetime.now(UTC), wanted)
+    finally:
+        store.close()
+    at = utc_now()
+    found: dict[str, Listing | None] = {}
+    for person in people:
+        public = person.listing if person.listing and not person.listing.hidden else None
+        found[person.cluster.id] = public
+        for old_id in person.ids - {person.cluster.id}:
+            found.setdefault(old_id, None)  # the old id's listing now lives under the new one
+    for pid in wanted - set(found):
+        found[pid] = None
+    patches = [
+        Patch(listing_id=pid, listing=listing, at=at) for pid, listing in sorted(found.items())
+    ]
+    # A build may swap CURRENT while we write: then the new generation gets the patches too (its
+    # store snapshot may predate the edit; a patch recomputed now is never older than it).
+    written: set[str] = set()
+    for _ in range(3):
+        live = current_generation(data_dir)
+        if live is None or live in written:
+            break
+        path = index_dir(data_dir) / live
+        if not path.is_dir():
+            break
+        append_patches(path, patches)
+        written.add(live)
+    return len(patches)
+
+
+def _listing_json(listing: Listing) -> str:
+    # Listing.to_json's text without dataclasses.asdict's deep copy (a tenth of a build's time);
+    # a Listing holds only JSON values, so vars() serialises the same.
+    return json.dumps(vars(listing), sort_keys=True, separators=(",", ":"))
+
+
+def _build_procs(count: int) -> int:
+    # Whoosh's multiprocess writer pays a process start-up and pickling; worth it only for big builds.
+    return min(BUILD_PROCS, os.cpu_count() or 1) if count >= PARALLEL_BUILD_MIN_DOCS else 1
+
+
 def write_generation(path: Path, listings: list[Listing]) -> None:
+    """Write the Whoosh index, then `listings.jsonl` and `columns.bin` in Whoosh docnum order."""
     path.mkdir(parents=True)
     storage = FileStorage(str(path), supports_mmap=False)
     ix = storage.create_index(SkinmapSchema())
     phrases = list(lay_terms())
-    writer = ix.writer(procs=1, limitmb=WRITER_LIMIT_MB)
+    procs = _build_procs(len(listings))
+    if procs > 1:
+        # multisegment: each process keeps its own segment, so there is no final merge pass
+        writer = ix.writer(procs=procs, limitmb=WRITER_LIMIT_MB, multisegment=True)
+    else:
+        writer = ix.writer(limitmb=WRITER_LIMIT_MB)
+    lengths: list[tuple[int, int]] = []
     try:
-        with open(path / LISTINGS_FILE, "w", encoding="utf-8") as handle:
-            for listing in listings:
-                writer.add_document(**document_for(listing, phrases))
-                handle.write(listing.to_json() + "\n")
-            handle.flush()
-            os.fsync(handle.fileno())
+        for listing in listings:
+            document = document_for(listing, phrases)
+            lengths.append((word_count(document["name"]), word_count(document["text"])))
+            writer.add_document(**document)
     except BaseException:
         writer.cancel()
         raise
     writer.commit()
+    order = list(range(len(listings)))
+    with ix.reader() as reader:
+        if len(list(reader.leaf_readers())) > 1:
+            # Several segments: docnums follow the segments, not the order documents were added.
+            position = {listing.id: number for number, listing in enumerate(listings)}
+            order = [position[stored["id"]] for _, stored in reader.iter_docs()]
+        write_term_rows(
+            path / TERM_ROWS_FILE,
+            reader.doc_count_all(),
+            frequent_terms(reader, ("name", "text")),
+            lambda fieldname, term: read_postings(reader, fieldname, term),
+        )
     ix.close()
+    columns = DocColumns()
+    with open(path / LISTINGS_FILE, "wb") as handle:
+        for number in order:
+            listing = listings[number]
+            line = (_listing_json(listing) + "\n").encode("utf-8")
+            handle.write(line)
+            columns.append(listing, len(line), *lengths[number])
+        handle.flush()
+        os.fsync(handle.fileno())
+    columns.write(path / COLUMNS_FILE)
 
 
 def verify_generation(path: Path, listings: list[Listing]) -> None:
-    """Doc count matches, docnum order matches the listings file, and a probe query finds a listing."""
+    """Doc count matches, a probe query finds a listing, and the listings file and columns hold
+    every listing."""
     storage = FileStorage(str(path), supports_mmap=False)
     ix = storage.open_index()
     try:
@@ -244,6 +360,12 @@ def verify_generation(path: Path, listings: list[Listing]) -> None:
     lines = (path / LISTINGS_FILE).read_text(encoding="utf-8").count("\n")
     if lines != len(listings):
         raise VerificationFailed(f"{path.name}: {LISTINGS_FILE} has {lines} lines")
+    try:
+        columns = DocColumns.read(path / COLUMNS_FILE)
+    except ColumnsError as error:
+        raise VerificationFailed(f"{path.name}: {error}") from None
+    if sorted(columns.ids) != sorted(listing.id for listing in listings):
+        raise VerificationFailed(f"{path.name}: {COLUMNS_FILE} does not hold the listings' ids")
 
 
 def _prune(data_dir: Path, live: str) -> None:

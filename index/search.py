@@ -17,10 +17,15 @@ cover every result that passes the other filters, so a patient can see what swit
 
 from __future__ import annotations
 
+import itertools
 import logging
 import math
+import os
 import threading
 import time
+from array import array
+from collections import Counter, OrderedDict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -32,10 +37,21 @@ from whoosh.index import IndexError as WhooshIndexError
 from whoosh.searching import Searcher
 
 from index.build import LISTINGS_FILE, current_generation, index_dir
-from index.geo import GeoGrid, UnknownPlace, place_for
-from index.query import SearchError, build_query, lay_terms, parse_patient_text
+from index.columns import (
+    COLUMNS_FILE,
+    OFFERS_CODES,
+    OFFERS_VALUES,
+    ColumnsError,
+    DocColumns,
+    columns_from_listings,
+    parse_time,
+)
+from index.geo import GeoGrid, Place, UnknownPlace, place_for, warm_gazetteer
+from index.patches import PATCHES_FILE, Patch, read_patches
+from index.query import NAME_BOOST, ParsedQuery, SearchError, lay_terms, parse_patient_text
 from index.records import SPECIALTY_SLUGS, Listing
 from index.schema import specialty_words, text_analyzer
+from index.termrows import TERM_ROWS_FILE, TermRows, read_postings
 
 __all__ = ["IndexUnavailable", "SearchError", "SearchPage", "SearchRequest", "SearchService"]
 
@@ -51,6 +67,14 @@ QUALITY_OFFERS = {True: 1.5, None: 1.0, False: 0.8}
 QUALITY_PRACTITIONER_QUOTE = 1.1
 QUALITY_FRESH = 1.1
 FRESH_DAYS = 365
+# BM25F's free parameters (Whoosh's defaults), applied per field and summed.
+BM25_K1 = 1.2
+BM25_B = 0.75
+# Per generation: recent ranked result lists (patients repeat popular searches) and the postings of
+# recently used terms, bounded by their total length (8 bytes each).
+RESULT_CACHE_SIZE = 256
+POSTINGS_CACHE_SIZE = 2_000_000
+ROW_CACHE_SIZE = 32  # dense term rows: doc_count bytes each
 # "Did you mean": words shorter than this are initials or noise, never corrected nor suggested.
 SUGGEST_MIN_LENGTH = 3
 # Extra words worth suggesting although they name no listing: how patients spell the specialties.
@@ -145,43 +169,85 @@ def quality(listing: Listing, now: datetime) -> float:
     return score
 
 
+def column_quality(offers: int, practitioner_quote: int, verified_at: float, now: float) -> float:
+    """`quality` computed from a generation's columns (`now` and `verified_at` in Unix seconds)."""
+    score = QUALITY_OFFERS.get(OFFERS_VALUES.get(offers), 1.0)
+    if offers == OFFERS_CODES[True] and practitioner_quote:
+        score *= QUALITY_PRACTITIONER_QUOTE
+    if (
+        verified_at == verified_at and now - verified_at <= FRESH_DAYS * 86400
+    ):  # NaN: never verified
+        score *= QUALITY_FRESH
+    return score
+
+
+@dataclass
+class _Ranked:
+    """One query's matches in rank order, before the specialty filter and paging."""
+
+    order: list[int]
+    distances: dict[int, float] | None
+    facets: dict[str, int]  # specialty slug -> matches, most first
+
+
 class _Generation:
-    """One opened, immutable index generation with its listings and grid held in memory."""
+    """One opened index generation: Whoosh for the words, flat columns (index.columns) for everything
+    else. Only the listings on the page being rendered are read from listings.jsonl.
+
+    Admin patches (index.patches) layer on top: a patched listing's columns are updated in place and
+    it renders from the patch; a removed one is dropped from every result. Cached results carry the
+    patch version they were computed at.
+    """
 
     def __init__(self, name: str, path: Path) -> None:
         self.name = name
         self.path = path
         self.ix = FileStorage(str(path), supports_mmap=False).open_index()
-        by_listing_id: dict[str, Listing] = {}
-        with open(path / LISTINGS_FILE, encoding="utf-8") as handle:
-            for line in handle:
-                listing = Listing.from_json(line)
-                by_listing_id[listing.id] = listing
-        self.listings: dict[int, Listing] = {}
-        with self.ix.reader() as reader:
-            for docnum, stored in reader.iter_docs():
-                self.listings[docnum] = by_listing_id[stored["id"]]
-        self.docnum_by_id = {listing.id: docnum for docnum, listing in self.listings.items()}
-        now = datetime.now(UTC)
-        self.quality = {docnum: quality(listing, now) for docnum, listing in self.listings.items()}
-        self.sort_name = {docnum: listing.name.lower() for docnum, listing in self.listings.items()}
-        # The "everything" listing is the most expensive page to sort and never changes per generation.
-        self.default_order = sorted(
-            self.listings,
-            key=lambda d: (
-                self.listings[d].stale,
-                -self.quality[d],
-                self.sort_name[d],
-                self.listings[d].id,
+        try:
+            self.columns = DocColumns.read(path / COLUMNS_FILE)
+        except ColumnsError:
+            if (path / COLUMNS_FILE).exists():
+                raise
+            # A generation written before columns existed: derive them once from the listings.
+            self.columns = columns_from_listings(path / LISTINGS_FILE)
+        if self.ix.doc_count_all() != len(self.columns):
+            raise ColumnsError(f"{path}: columns and index disagree on the document count")
+        columns = self.columns
+        self.indexed = len(columns)  # documents in the Whoosh index; patches may add more
+        self.docnum_by_id = {listing_id: docnum for docnum, listing_id in enumerate(columns.ids)}
+        now = time.time()
+        self.quality = array(
+            "d",
+            map(
+                column_quality,
+                columns.offers,
+                columns.practitioner_quote,
+                columns.verified_at,
+                itertools.repeat(now),
             ),
         )
-        self.grid = GeoGrid(
-            (docnum, location["lat"], location["lon"])
-            for docnum, listing in self.listings.items()
-            for location in listing.locations
-            if location.get("lat") is not None and location.get("lon") is not None
-        )
+        self.removed = bytearray(len(columns))
+        self.avg_length = {
+            "name": (sum(columns.name_len) / len(columns)) if len(columns) else 1.0,
+            "text": (sum(columns.text_len) / len(columns)) if len(columns) else 1.0,
+        }
+        self.term_rows = TermRows(path / TERM_ROWS_FILE)
+        self.grid = GeoGrid(zip(columns.loc_doc, columns.loc_lat, columns.loc_lon, strict=True))
+        self.patched: dict[int, Listing | None] = {}
+        self.patch_grid = GeoGrid(())
+        self.patch_offset = 0
+        self.version = 0
+        self._lock = threading.Lock()
+        self._name_rank: tuple[int, array] | None = None
+        self._results: OrderedDict[tuple, _Ranked] = OrderedDict()
+        self._postings: OrderedDict[tuple[str, str], tuple[array, array]] = OrderedDict()
+        self._postings_size = 0
+        self._rows: OrderedDict[tuple[str, str, str], bytes | None] = OrderedDict()
         self._spelling: SpellingVocabulary | None = None
+        # Browsing everyone, and everyone who offers microneedling (what every lay term such as
+        # "acne scars" asks for): the commonest lists, worth having before the first patient asks.
+        for offers_only in (False, True):
+            self.ranked(None, ParsedQuery(), offers_only, None, 0.0)
 
     def spelling(self, searcher: Searcher) -> SpellingVocabulary:
         # Built on the first misspelling, not at open: most generations never need it. Two threads
@@ -192,6 +258,272 @@ class _Generation:
 
     def close(self) -> None:
         self.ix.close()
+
+    # --- listings -------------------------------------------------------------------------------
+
+    def listings(self, docnums: Iterable[int]) -> list[Listing]:
+        """The listings of a result page: patched ones from memory, the rest read from the file."""
+        found = []
+        # Opened per page rather than held: a generation is dropped, never closed, when a newer
+        # one goes live, and threads may still be rendering from it.
+        with open(self.path / LISTINGS_FILE, "rb") as handle:
+            for docnum in docnums:
+                patched = self.patched.get(docnum)
+                if patched is not None:
+                    found.append(patched)
+                    continue
+                start, end = self.columns.offsets[docnum], self.columns.offsets[docnum + 1]
+                found.append(Listing.from_json(os.pread(handle.fileno(), end - start, start)))
+        return found
+
+    # --- ranking helpers, cached per patch version ------------------------------------------------
+
+    def name_rank(self) -> array:
+        """rank[docnum] = position in (name, id) order: the final tie-break of every ordering."""
+        cached = self._name_rank
+        if cached is not None and cached[0] == self.version:
+            return cached[1]
+        columns, version = self.columns, self.version
+        ordered = sorted(range(len(columns)), key=lambda d: (columns.sort_names[d], columns.ids[d]))
+        rank = array("I", bytes(4 * len(ordered)))
+        for position, docnum in enumerate(ordered):
+            rank[docnum] = position
+        self._name_rank = (version, rank)
+        return rank
+
+    def default_order(self) -> list[int]:
+        """Everyone not removed: fresh before stale, then quality, then name (cached)."""
+        key = ("default", self.version)
+        found = self._results.get(key)
+        if found is not None:
+            return found.order
+        rank = self.name_rank()
+        stale, quality, removed = self.columns.stale, self.quality, self.removed
+        order = sorted((d for d in range(len(rank)) if not removed[d]), key=rank.__getitem__)
+        order.sort(key=lambda d: (stale[d], -quality[d]))  # stable: name order breaks ties
+        self._remember(key, _Ranked(order=order, distances=None, facets={}))
+        return order
+
+    def postings(self, searcher: Searcher, fieldname: str, term: str) -> tuple[array, array]:
+        key = (fieldname, term)
+        with self._lock:
+            found = self._postings.get(key)
+            if found is not None:
+                self._postings.move_to_end(key)
+                return found
+        found = read_postings(searcher.reader(), fieldname, term)
+        with self._lock:
+            self._postings[key] = found
+            self._postings_size += len(found[0])
+            while self._postings_size > POSTINGS_CACHE_SIZE and len(self._postings) > 1:
+                _, (docnums, _) = self._postings.popitem(last=False)
+                self._postings_size -= len(docnums)
+        return found
+
+    def _remember(self, key: tuple, ranked: _Ranked) -> None:
+        with self._lock:
+            self._results[key] = ranked
+            while len(self._results) > RESULT_CACHE_SIZE:
+                self._results.popitem(last=False)
+
+    def facets(self, order: list[int]) -> dict[str, int]:
+        by_mask = Counter(map(self.columns.specialties.__getitem__, order))
+        counts: dict[str, int] = {}
+        for mask, count in by_mask.items():
+            bit = 0
+            while mask:
+                if mask & 1:
+                    slug = self.columns.slugs[bit]
+                    counts[slug] = counts.get(slug, 0) + count
+                mask >>= 1
+                bit += 1
+        return dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
+
+    def row(self, fieldname: str, term: str) -> bytes | None:
+        """The term's dense row (index.termrows) when it is frequent, else None (cached)."""
+        key = ("row", fieldname, term)
+        with self._lock:
+            if key in self._rows:
+                self._rows.move_to_end(key)
+                return self._rows[key]
+        row = self.term_rows.row(fieldname, term)
+        with self._lock:
+            self._rows[key] = row
+            while len(self._rows) > ROW_CACHE_SIZE:
+                self._rows.popitem(last=False)
+        return row
+
+    def text_scores(
+        self, searcher: Searcher, terms: list[str], candidates: Iterable[int] | None = None
+    ) -> dict[int, float]:
+        """BM25F over the name (boosted) and text fields; every term must match one of them.
+
+        Terms go rarest first, so the set still in play shrinks fast; once it is known (after the
+        first term, or from `candidates`, e.g. the people near a place) a frequent term is looked up
+        in its dense row for just those documents instead of reading all its postings.
+        """
+        reader = searcher.reader()
+        fields = (
+            ("name", NAME_BOOST, self.columns.name_len, searcher.schema["name"]),
+            ("text", 1.0, self.columns.text_len, searcher.schema["text"]),
+        )
+        frequencies = {
+            term: [
+                reader.doc_frequency(name, field_type.to_bytes(term))
+                for name, _, _, field_type in fields
+            ]
+            for term in terms
+        }
+        scores = None if candidates is None else dict.fromkeys(candidates, 0.0)
+        k1, b = BM25_K1, BM25_B
+        for term in sorted(terms, key=lambda t: sum(frequencies[t])):
+            if scores is not None and not scores:
+                return {}
+            term_scores: dict[int, float] = {}
+            for (fieldname, boost, lengths, field_type), frequency in zip(
+                fields, frequencies[term], strict=True
+            ):
+                if not frequency:
+                    continue
+                idf = boost * searcher.idf(fieldname, field_type.to_bytes(term))
+                average = self.avg_length[fieldname] or 1.0
+                row = self.row(fieldname, term) if scores is not None else None
+                if row is not None:
+                    pairs = ((d, row[d]) for d in scores if d < self.indexed and row[d])
+                else:
+                    docnums, weights = self.postings(searcher, fieldname, term)
+                    pairs = zip(docnums, weights, strict=True)
+                    if scores is not None:
+                        pairs = ((d, w) for d, w in pairs if d in scores)
+                for docnum, weight in pairs:
+                    norm = k1 * ((1 - b) + b * lengths[docnum] / average)
+                    score = idf * (weight * (k1 + 1)) / (weight + norm)
+                    term_scores[docnum] = term_scores.get(docnum, 0.0) + score
+            if scores is None:
+                scores = term_scores
+            else:
+                scores = {d: s + scores[d] for d, s in term_scores.items()}
+        return scores or {}
+
+    def ranked(
+        self,
+        searcher: Searcher | None,  # None only when there are no words to look up
+        parsed: ParsedQuery,
+        procedure: bool,
+        place: Place | None,
+        radius: float,
+    ) -> _Ranked:
+        """Every match of the text, procedure filter and place, in rank order, with facets (cached)."""
+        offers_only = procedure or parsed.wants_procedure
+        where = (place.lat, place.lon, radius) if place is not None else None
+        key = (self.version, tuple(parsed.terms), offers_only, where)
+        with self._lock:
+            found = self._results.get(key)
+            if found is not None:
+                self._results.move_to_end(key)
+                return found
+        columns = self.columns
+        offers, stale, removed = columns.offers, columns.stale, self.removed
+        yes = OFFERS_CODES[True]
+        distances = None
+        if place is not None:
+            distances = self.within(place.lat, place.lon, radius)
+            docs = [d for d in distances if not removed[d]]
+            if parsed.terms and docs:
+                matching = self.text_scores(searcher, parsed.terms, candidates=docs)
+                docs = [d for d in docs if d in matching]
+            if offers_only:
+                docs = [d for d in docs if offers[d] == yes]
+            rank = self.name_rank()
+            order = sorted(docs, key=lambda d: (stale[d], distances[d], rank[d]))
+        elif parsed.terms:
+            scores = self.text_scores(searcher, parsed.terms)
+            docs = [d for d in scores if not removed[d]]
+            if offers_only:
+                docs = [d for d in docs if offers[d] == yes]
+            quality, rank = self.quality, self.name_rank()
+            docs.sort(key=rank.__getitem__)
+            docs.sort(key=lambda d: (stale[d], -scores[d] * quality[d]))  # stable: name breaks ties
+            order = docs
+        else:
+            order = self.default_order()
+            if offers_only:
+                order = [d for d in order if offers[d] == yes]
+        ranked = _Ranked(order=order, distances=distances, facets=self.facets(order))
+        self._remember(key, ranked)
+        return ranked
+
+    def within(self, lat: float, lon: float, miles: float) -> dict[int, float]:
+        found = self.grid.within(lat, lon, miles)
+        if self.patched:
+            # Patched listings may have moved: their places come from the patch grid only.
+            for docnum in self.patched:
+                found.pop(docnum, None)
+            found.update(self.patch_grid.within(lat, lon, miles))
+        return found
+
+    # --- admin patches --------------------------------------------------------------------------
+
+    def apply_patches(self) -> int:
+        """Read patches appended since the last call; returns how many were applied."""
+        try:
+            size = (self.path / PATCHES_FILE).stat().st_size
+        except FileNotFoundError:
+            return 0
+        if size <= self.patch_offset:
+            return 0
+        with self._lock:
+            patches, self.patch_offset = read_patches(self.path / PATCHES_FILE, self.patch_offset)
+            for patch in patches:
+                self._apply(patch)
+            if patches:
+                self.patch_grid = GeoGrid(
+                    (docnum, location["lat"], location["lon"])
+                    for docnum, listing in self.patched.items()
+                    if listing is not None
+                    for location in listing.locations
+                    if location.get("lat") is not None and location.get("lon") is not None
+                )
+                self.version += 1
+                self._results.clear()
+        return len(patches)
+
+    def _apply(self, patch: Patch) -> None:
+        columns = self.columns
+        docnum = self.docnum_by_id.get(patch.listing_id)
+        listing = patch.listing
+        if listing is None or listing.hidden:
+            if docnum is not None:
+                self.removed[docnum] = 1
+                self.patched[docnum] = None
+            return
+        if docnum is None:
+            # New to this generation: findable by place, filters and browsing; by words after the
+            # next full build (it is not in the Whoosh index).
+            docnum = len(columns)
+            self.docnum_by_id[listing.id] = docnum
+            columns.ids.append(listing.id)
+            columns.sort_names.append("")
+            for values in (columns.stale, columns.offers, columns.practitioner_quote, self.removed):
+                values.append(0)
+            for values in (columns.verified_at, self.quality):
+                values.append(0.0)
+            columns.specialties.append(0)
+        evidence = listing.microneedling_evidence or {}
+        columns.sort_names[docnum] = listing.name.lower()
+        columns.stale[docnum] = 1 if listing.stale else 0
+        columns.offers[docnum] = OFFERS_CODES.get(listing.offers_microneedling, 0)
+        columns.practitioner_quote[docnum] = 1 if evidence.get("scope") == "practitioner" else 0
+        columns.verified_at[docnum] = parse_time(listing.last_verified)
+        columns.specialties[docnum] = columns.specialty_mask(listing.specialties)
+        self.quality[docnum] = column_quality(
+            columns.offers[docnum],
+            columns.practitioner_quote[docnum],
+            columns.verified_at[docnum],
+            time.time(),
+        )
+        self.removed[docnum] = 0
+        self.patched[docnum] = listing
 
 
 @dataclass
@@ -271,7 +603,8 @@ def suggest(words: list[str], vocabulary: SpellingVocabulary) -> str | None:
 
 
 class SearchService:
-    """Thread-safe: each thread gets its own Whoosh searcher; generations swap when CURRENT changes."""
+    """Thread-safe: each thread gets its own Whoosh searcher; generations swap when CURRENT changes,
+    and admin patches to the live generation are picked up on the same once-a-second check."""
 
     def __init__(self, data_dir: Path, check_interval: float = RELOAD_CHECK_SECONDS) -> None:
         self.data_dir = Path(data_dir)
@@ -282,6 +615,8 @@ class SearchService:
         self._checked_at = -math.inf
         self._searchers: list[Searcher] = []
         self._closed = False
+        # Loaded now rather than by the first patient who types a place.
+        warm_gazetteer()
         self._refresh(force=True)
 
     # --- generations and searchers ----------------------------------------------------------------
@@ -307,6 +642,11 @@ class SearchService:
                     log.error("cannot open index generation %s: %s", path, error)
                 else:
                     log.info("serving index generation %s", name)
+            if self._generation is not None:
+                try:
+                    self._generation.apply_patches()
+                except (OSError, KeyError, TypeError, ValueError) as error:
+                    log.error("cannot apply patches to %s: %s", self._generation.name, error)
             return self._generation
 
     def _current(self) -> tuple[_Generation, Searcher]:
@@ -351,9 +691,9 @@ class SearchService:
     def get(self, listing_id: str) -> Listing | None:
         generation, _ = self._current()
         docnum = generation.docnum_by_id.get(listing_id)
-        if docnum is None:
+        if docnum is None or generation.removed[docnum]:
             return None
-        listing = generation.listings[docnum]
+        (listing,) = generation.listings([docnum])
         return None if listing.hidden else Listing.from_json(listing.to_json())
 
     def search(self, req: SearchRequest) -> SearchPage:
@@ -366,62 +706,34 @@ class SearchService:
             except UnknownPlace as error:
                 raise SearchError(str(error)) from None
         generation, searcher = self._current()
-        query = build_query(parsed)
-        listings = generation.listings
-
-        rows: list[tuple[tuple, int, float | None]] = []  # (sort key, docnum, distance)
-        if place is not None:
-            candidates = generation.grid.candidates_within(place.lat, place.lon, req.radius)
-            matching = set(query.docs(searcher)) if query is not None else None
-            for docnum, distance in candidates:
-                if matching is not None and docnum not in matching:
-                    continue
-                key = (
-                    listings[docnum].stale,
-                    distance,
-                    generation.sort_name[docnum],
-                    listings[docnum].id,
-                )
-                rows.append((key, docnum, distance))
-        elif query is not None:
-            for hit in searcher.search(query, limit=None):
-                score = hit.score * generation.quality[hit.docnum]
-                listing = listings[hit.docnum]
-                key = (listing.stale, -score, generation.sort_name[hit.docnum], listing.id)
-                rows.append((key, hit.docnum, None))
-        else:
-            # Already in rank order: the position is the sort key.
-            rows = [
-                ((position,), docnum, None)
-                for position, docnum in enumerate(generation.default_order)
-            ]
-
-        if req.procedure == "microneedling":
-            rows = [row for row in rows if listings[row[1]].offers_microneedling is True]
-        facet_counts: dict[str, int] = {}
-        for _, docnum, _ in rows:
-            for slug in listings[docnum].specialties:
-                facet_counts[slug] = facet_counts.get(slug, 0) + 1
+        ranked = generation.ranked(
+            searcher, parsed, req.procedure == "microneedling", place, req.radius
+        )
+        order: Iterable[int] = ranked.order
+        total = len(ranked.order)
         if req.specialty:
-            rows = [row for row in rows if req.specialty in listings[row[1]].specialties]
-        rows.sort(key=lambda row: row[0])
-
+            # The facet counts already say how many matches have the specialty.
+            total = ranked.facets.get(req.specialty, 0)
+            slugs = generation.columns.slugs
+            bit = 1 << slugs.index(req.specialty) if req.specialty in slugs else 0
+            masks = generation.columns.specialties
+            order = (d for d in ranked.order if masks[d] & bit)
         start = (req.page - 1) * req.per_page
+        distances = ranked.distances or {}
+        page = list(itertools.islice(order, start, start + req.per_page))
         results = [
-            listings[docnum].to_result(distance)
-            for _, docnum, distance in rows[start : start + req.per_page]
+            listing.to_result(distances.get(docnum))
+            for docnum, listing in zip(page, generation.listings(page), strict=True)
         ]
         suggestion = None
-        if not rows and parsed.words:
+        if not total and parsed.words:
             suggestion = suggest(parsed.words, generation.spelling(searcher))
         return SearchPage(
-            total=len(rows),
+            total=total,
             page=req.page,
             per_page=req.per_page,
             results=results,
             place=place.as_dict() if place else None,
             suggestion=suggestion,
-            facets={
-                "specialty": dict(sorted(facet_counts.items(), key=lambda kv: (-kv[1], kv[0])))
-            },
+            facets={"specialty": dict(ranked.facets)},
         )
