@@ -40,13 +40,20 @@ class _ErrorCollector(logging.Handler):
 
 
 def crawl_settings(
-    data_dir: Path, run_id: int, name: str, overrides: dict[str, str], resume: bool
+    data_dir: Path,
+    run_id: int,
+    name: str,
+    overrides: dict[str, str],
+    resume: bool,
+    redis_url: str | None = None,
 ) -> Settings:
     """crawler.settings, then the run's own values, then the caller's overrides (as `scrapy -s`)."""
     settings = Settings()
     settings.setmodule("crawler.settings", priority="project")
     settings.set("SKINMAP_DATA_DIR", str(data_dir), priority="project")
     settings.set("SKINMAP_RUN_ID", run_id, priority="project")
+    if redis_url:
+        settings.set("SKINMAP_REDIS_URL", redis_url, priority="project")
     if resume:
         job_dir = data_dir / "crawls" / f"{name}-job"
         if name == "practices":
@@ -80,10 +87,20 @@ def run_spider(
     spider_args: dict,
     settings_overrides: dict[str, str],
     resume: bool = False,
+    redis_url: str | None = None,
 ) -> int:
-    """Run spider `name` to completion, recorded as a crawl run; returns the run id."""
+    """Run spider `name` to completion, recorded as a crawl run; returns the run id.
+
+    With `redis_url`, this process is one worker of a distributed crawl (crawler/distributed.py).
+    """
     if name not in SPIDER_NAMES:
         raise UnknownSpider(f"unknown spider {name!r}; expected one of {SPIDER_NAMES}")
+    if redis_url:
+        from crawler.distributed import DistributedNotSupported, connect
+
+        if name != "practices":
+            raise DistributedNotSupported(f"--redis shares practice-site crawls only, not {name!r}")
+        connect(redis_url).close()  # fail before a crawl run is recorded
     from index.store import Store
 
     data_dir = Path(data_dir)
@@ -94,7 +111,7 @@ def run_spider(
     finally:
         store.close()
 
-    settings = crawl_settings(data_dir, run_id, name, settings_overrides, resume)
+    settings = crawl_settings(data_dir, run_id, name, settings_overrides, resume, redis_url)
     process = CrawlerProcess(settings)
     log_file = logging.FileHandler(data_dir / "crawls" / f"{run_id}.log", encoding="utf-8")
     log_file.setLevel(logging.INFO)

@@ -74,6 +74,20 @@ SKINMAP_RUN_ID = None
 SKINMAP_ITEMS_JSONL = None
 SKINMAP_PAGE_JOURNAL = None
 
+# Distributed crawls (crawler/distributed.py), set by crawler.run.run_spider for `--redis URL`.
+SKINMAP_REDIS_URL = None
+# One crawl's keys in Redis; a new national crawl takes a new prefix (keys persist after a crawl).
+SKINMAP_REDIS_KEY = "skinmap:practices"
+# Sites each process crawls at once: about twice CONCURRENT_REQUESTS, so a site waiting out its
+# DOWNLOAD_DELAY never leaves a download slot idle.
+SKINMAP_REDIS_SITES_IN_FLIGHT = 32
+# JSON-lines record of every response (URL, status, worker); unset = off.
+SKINMAP_FETCH_LOG = None
+EXTENSIONS = {
+    # Records fetched URLs when SKINMAP_FETCH_LOG is set (checks "fetched once" across processes).
+    "crawler.distributed.FetchLog": 500,
+}
+
 # Long crawls live in the logs; INFO keeps per-request DEBUG noise out of them.
 LOG_LEVEL = "INFO"
 FEED_EXPORT_ENCODING = "utf-8"

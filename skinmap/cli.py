@@ -66,6 +66,11 @@ def build_parser() -> argparse.ArgumentParser:
             action="store_true",
             help="keep the crawl's state in a job directory so an interrupted crawl continues",
         )
+        sub.add_argument(
+            "--redis",
+            metavar="URL",
+            help="share the crawl with other processes through Redis (redis://host:port/db)",
+        )
 
     practices = sources.add_parser("practices", help="crawl practice websites (same site only)")
     practices.add_argument(
@@ -143,7 +148,9 @@ def cmd_crawl(args: argparse.Namespace, data_dir: Path) -> int:
         name = "cms"
     from crawler.run import run_spider
 
-    run_id = run_spider(name, data_dir, spider_args, overrides, resume=args.resume)
+    run_id = run_spider(
+        name, data_dir, spider_args, overrides, resume=args.resume, redis_url=args.redis
+    )
     print(f"crawl run {run_id} finished; see `skinmap crawl status`")
     return 0
 

@@ -15,6 +15,10 @@ appended to a JSON-lines journal as soon as the page is read. A resumed crawl (e
 reloads the facts, fetches only the pages no journal line covers, and emits complete sites. Scrapy's
 own JOBDIR is not used for this spider: after SIGKILL it remembers requests as seen that were never
 fetched, and it cannot restore the in-memory site aggregates.
+
+Distributed (`SKINMAP_REDIS_URL`, `skinmap crawl practices --redis URL`): processes share a queue of
+whole sites and a page duplicate filter in Redis (see crawler/distributed.py), so a site's pages are
+all read, and its items emitted, by the one process that claimed it. The journal is not used then.
 """
 
 from __future__ import annotations
@@ -415,6 +419,7 @@ class PracticeSiteSpider(scrapy.Spider):
         self.journal_path: Path | None = None
         self.journal = None
         self.depth_limit = 0
+        self.shared = None  # crawler.distributed.SharedCrawl when the crawl is shared via Redis
 
     @classmethod
     def from_crawler(cls, crawler, *args, **kwargs):
@@ -424,12 +429,19 @@ class PracticeSiteSpider(scrapy.Spider):
         journal = crawler.settings.get("SKINMAP_PAGE_JOURNAL")
         spider.journal_path = Path(journal) if journal else None
         spider.depth_limit = crawler.settings.getint("DEPTH_LIMIT")
+        if crawler.settings.get("SKINMAP_REDIS_URL"):
+            from crawler.distributed import SharedCrawl
+
+            spider.shared = SharedCrawl.from_settings(crawler.settings)
         return spider
 
     def request(self, url: str, root: str, priority: int = 0) -> scrapy.Request | None:
         """A request for a page not yet requested nor read in this crawl (or the journal)."""
         url = page_key(url)
         if url in self.requested or url in self.read:
+            return None
+        if self.shared is not None and not self.shared.first_sighting(url, root):
+            self.crawler.stats.inc_value("skinmap/redis/pages_seen_elsewhere")
             return None
         self.requested.add(url)
         self.pending[root] += 1
@@ -444,6 +456,10 @@ class PracticeSiteSpider(scrapy.Spider):
         )
 
     async def start(self):
+        if self.shared is not None:
+            for request in self.start_shared():
+                yield request
+            return
         for url in self.start_urls:
             self.sites.setdefault(site_root(url), SiteState(root=site_root(url)))
         frontier: list[tuple[str, str, int]] = []
@@ -516,6 +532,39 @@ class PracticeSiteSpider(scrapy.Spider):
         self.pending[root] -= 1
         if self.pending[root] <= 0:
             yield from self.emit(root)
+            if self.shared is not None:
+                self.shared.finish(root)
+                yield from self.claim_sites(1)
+
+    def start_shared(self) -> list[scrapy.Request]:
+        """Distributed mode: queue our start sites (once across processes), then claim some."""
+        from crawler.distributed import site_tasks
+
+        queued = self.shared.seed(site_tasks(self.start_urls, site_root))
+        self.crawler.stats.set_value("skinmap/redis/sites_seeded", queued)
+        return self.claim_sites(self.shared.sites_in_flight)
+
+    def claim_sites(self, wanted: int) -> list[scrapy.Request]:
+        """Claim up to `wanted` sites from the shared queue; the requests that start them.
+
+        Every request of a site is built (and so counted) before any is returned, as in start().
+        """
+        requests: list[scrapy.Request] = []
+        claimed = 0
+        while claimed < wanted:
+            task = self.shared.claim()
+            if task is None:
+                break
+            self.crawler.stats.inc_value("skinmap/redis/sites_claimed")
+            self.sites.setdefault(task.root, SiteState(root=task.root))
+            built = [self.request(url, task.root, priority=100) for url in task.start_urls]
+            built = [request for request in built if request is not None]
+            if built:
+                requests += built
+                claimed += 1
+            else:  # nothing left to fetch on it: it is done
+                self.shared.finish(task.root)
+        return requests
 
     def emit(self, root: str, at_idle: bool = False):
         state = self.sites.get(root)
@@ -536,12 +585,27 @@ class PracticeSiteSpider(scrapy.Spider):
                 scrapy.Request("data:,flush", callback=self.flush, dont_filter=True, priority=-100)
             )
             raise DontCloseSpider("emitting per-site items")
+        if self.shared is not None:
+            # Claims still open here were emitted by the safety net (or had no page): done.
+            for root in list(self.shared.claims):
+                self.shared.finish(root)
+            # Exit only when the shared queue is empty too (sites seeded late or released).
+            requests = self.claim_sites(self.shared.sites_in_flight)
+            if requests:
+                for request in requests:
+                    self.crawler.engine.crawl(request)
+                raise DontCloseSpider("claimed more shared sites")
 
     def flush(self, response):
         for root in list(self.sites):
             yield from self.emit(root, at_idle=True)
 
     def on_closed(self, spider, reason):
+        if self.shared is not None and self.shared.claims:
+            # Interrupted: unfinished sites go back to the queue, to be crawled whole elsewhere.
+            released = self.shared.release()
+            self.crawler.stats.set_value("skinmap/redis/sites_released", len(released))
+            self.logger.warning("gave %d unfinished sites back to the shared queue", len(released))
         if self.journal is not None:
             self.journal.close()
             self.journal = None
