@@ -5,7 +5,8 @@ robots.txt. The server records every request path per host and how many body byt
 send, so a test can prove what the crawler asked for and where it stopped reading.
 
 Faults: robots.txt that answers slowly while several start URLs of the site wait on it (one of them
-forbidden), 503 twice then 200, a response that never arrives and one that stalls mid-body, truncated
+forbidden), 503 twice then 200, a response that never arrives, one that stalls mid-body and one
+that trickles a byte every half second forever, truncated
 HTML, binary junk served as HTML, latin-1 declared utf-8 and the reverse, a redirect loop, an
 endless redirect chain, a 50 MB page (with and without Content-Length, generated lazily), a gzip
 bomb (about 1 MB that inflates to 1 GiB), an endless calendar, an endless archive, robots.txt
@@ -35,6 +36,7 @@ BOMB_BLOCK = 1024 * 1024
 BOMB_BLOCKS = 1100  # 1100 MiB inflated: over 1 GB
 STREAM_CHUNK = 64 * 1024
 ROBOTS_DELAY_SECONDS = 1.0
+TRICKLE_SECONDS = 0.5
 
 
 class _Server(ThreadingHTTPServer):
@@ -319,6 +321,28 @@ def _hang_routes() -> dict[str, Route]:
     return {"/": _static(home), "/slow.html": hang, "/stall.html": stall}
 
 
+def _trickle_routes() -> dict[str, Route]:
+    """Drip Creek Dermatology: one page sends a byte every TRICKLE_SECONDS, forever. Each read
+    arrives well within any per-read timeout; only a limit on the whole download ends it."""
+    home = page(
+        "Drip Creek Dermatology",
+        "<h1>Drip Creek Dermatology</h1><h2>Dr. Omar Quill, MD</h2><p>Dermatology.</p>",
+        ["/trickle.html"],
+    )
+
+    def trickle(handler: _FaultHandler) -> None:
+        handler.send_response(200)
+        handler.send_header("Content-Type", "text/html; charset=utf-8")
+        handler.end_headers()
+        handler.wfile.write(b"<html><body><h1>Dr. Tess Trickle, MD</h1>")
+        while not handler.web.stopping.wait(TRICKLE_SECONDS):
+            handler.wfile.write(b" ")
+            handler.wfile.flush()
+            handler.web.sent(handler.server.server_address[0], handler.path, 1)
+
+    return {"/": _static(home), "/trickle.html": trickle}
+
+
 _HUGE_HEAD = b"<html><head><title>Huge</title></head><body>"
 _FILLER = b"<p>" + b"Filler text about nothing in particular. " * 40 + b"</p>\n"
 _FILLER_CHUNK = _FILLER * (STREAM_CHUNK // len(_FILLER))
@@ -470,6 +494,7 @@ def start_fault_web(bomb_blocks: int = BOMB_BLOCKS) -> FaultWeb:
          ["Walter Brennan"]),
         ("robots404", _robots_status_routes(404, "Open Door Dermatology", "Maya Holt"), [], ["Maya Holt"], []),
         ("robotshang", _robots_hang_routes(), [], [], ["Nadia Frost"]),
+        ("trickle", _trickle_routes(), [], ["Omar Quill"], ["Tess Trickle"]),
     ]  # fmt: skip
     try:
         for number, (name, routes, patterns, physicians, forbidden) in enumerate(specs, start=1):

@@ -194,6 +194,13 @@ def test_hanging_responses_are_given_up_after_the_download_timeout_and_its_retri
 
 
 @pytest.mark.slow
+def test_a_response_that_trickles_forever_is_cut_off_by_the_download_timeout(crawl):
+    asked = crawl.web.paths("trickle")
+    assert 1 <= asked.count("/trickle.html") <= RETRY_TIMES + 1, asked
+    assert "Omar Quill" in crawl.practitioners
+
+
+@pytest.mark.slow
 def test_fifty_megabyte_pages_are_cut_off_at_the_download_size_cap(crawl):
     host = crawl.web.sites["huge"].host
     for path in ("/huge.html", "/huge-declared.html"):
