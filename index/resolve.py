@@ -6,10 +6,17 @@ Rules, strongest first:
 2. Same NPI -> same person. Two different NPIs are never in one cluster, whatever else matches
    (admin merges included).
 3. An observation without an NPI joins another observation (or its cluster) when the normalised names
-   match (credentials, titles, suffixes and middle initials removed, nicknames mapped, rapidfuzz
-   similarity) AND they share a phone, a ZIP or street, or the same practice website with the same
-   last name and first initial. Candidate links are applied best score first, so the outcome does
-   not depend on input order.
+   match AND they share a phone, a street, or the same practice website (same last name and first
+   initial), or only a ZIP when nothing contradicts it (not two different practice websites, not
+   two sets of streets and phones with none in common). Candidate links are applied best score
+   first, so the outcome does not depend on input order.
+   Names match when: the last names agree (exactly without spaces and hyphens, within one typo for
+   names of 5+ letters, or one is part of the other's double name: "Lopez-Brandt" ~ "Brandt"); and
+   the first names agree after nicknames are mapped ("Bob" -> "robert"), or one is an initial of
+   the other (also "R. James" ~ "James": a person who goes by the middle name), or they differ by
+   one typo in a name of 6+ letters. Never: one first name extending the other ("Paul"/"Paula",
+   "Daniel"/"Danielle"), known look-alike given names ("Francis"/"Frances"), or different
+   generational suffixes ("Sr."/"Jr.", and on one website "Robert Stone"/"Robert Stone Jr.").
 Cluster ids are "p-" + 10 hex chars of sha1(anchor); the anchor is "npi:<NPI>" or, without one,
 "obs:<lowest observation key>".
 """
@@ -27,6 +34,7 @@ from typing import Any, Protocol
 from urllib.parse import urlsplit
 
 from rapidfuzz import fuzz
+from rapidfuzz.distance import OSA
 
 from index.records import LOCATION_FIELDS, Listing, Observation
 
@@ -35,6 +43,7 @@ NAME_MATCH_THRESHOLD = (
     88.0  # rapidfuzz ratio on "first last"; below this, names are different people
 )
 PROCEDURE = "microneedling"
+MAX_CONTACT_BLOCK = 50  # larger phone/street/website blocks are not compared pairwise
 SOURCE_PRIORITY = {"nppes": 0, "cms": 1, "practice_site": 2, "directory": 3}
 VERIFIED_FIELD = "verified"  # an admin vouched for the listing: sets last_verified, not a field
 OVERRIDABLE_FIELDS = {
@@ -122,6 +131,22 @@ NICKNAMES = {
     "don": "donald",
     "chuck": "charles",
     "charlie": "charles",
+    "libby": "elizabeth",
+    "kat": "katherine",
+    "katharine": "katherine",
+    "becca": "rebecca",
+}
+# Different given names one letter apart (a typo rule would otherwise join them).
+DISTINCT_GIVEN_NAMES = {
+    frozenset(pair)
+    for pair in (
+        ("francis", "frances"),
+        ("marian", "marion"),
+        ("jessie", "jesse"),
+        ("adrien", "adrian"),
+        ("bobbie", "bobby"),
+        ("andrea", "andreas"),
+    )
 }
 _TITLES = {"dr", "doctor", "prof", "professor", "mr", "mrs", "ms", "miss", "mx"}
 _SUFFIXES = {"jr", "sr", "ii", "iii", "iv", "v"}
@@ -170,6 +195,8 @@ class NameKey:
     first: str
     last: str
     first_initial: str
+    suffix: str = ""  # "jr", "sr", "ii", ... ("" when none is given)
+    middle: str = ""  # a full middle name after a first initial ("R. James Caldwell"), mapped
 
     @property
     def full(self) -> str:
@@ -217,8 +244,23 @@ def canonical_first(first: str) -> str:
     return NICKNAMES.get(first, first)
 
 
+def _suffix(payload: dict[str, Any]) -> str:
+    """The generational suffix from the suffix field, else from the display name ("", "jr", "iii")."""
+    for word in _ascii_words(payload.get("suffix") or ""):
+        if word.rstrip(",") in _SUFFIXES:
+            return word.rstrip(",")
+    words = _ascii_words(payload.get("name") or "")
+    for word in words[1:]:
+        # "v" is left out: in a display name it is far more often a middle initial.
+        if word.rstrip(",") in _SUFFIXES - {"v"}:
+            return word.rstrip(",")
+    return ""
+
+
 def normalise_name(payload: dict[str, Any]) -> NameKey:
     """First and last name without titles, credentials, suffixes or middle initials; nicknames mapped."""
+    suffix = _suffix(payload)
+    middle = " ".join(_ascii_words(payload.get("middle_name") or "")).replace(",", "")
     first = " ".join(_ascii_words(payload.get("first_name") or "")).replace(",", "")
     last = " ".join(_ascii_words(payload.get("last_name") or "")).replace(",", "")
     if not (first and last):
@@ -240,28 +282,79 @@ def normalise_name(payload: dict[str, Any]) -> NameKey:
             return NameKey("", "", "")
         # First and last word; middle names and initials in between are ignored.
         first, last = (words[0], words[-1]) if len(words) > 1 else ("", words[0])
+        middle = words[1] if len(words) > 2 else ""
     else:
-        first = first.split()[0]
+        first_words = first.split()
+        first = first_words[0]
+        if len(first) == 1 and len(first_words) > 1:
+            middle = first_words[1]  # "R. James" given as the first name
         # A middle initial sometimes lands in last_name ("M Ruiz"); suffixes never belong there.
         last_words = [w for w in last.split() if w not in _SUFFIXES and len(w) > 1]
         last = " ".join(last_words) or last
     first = canonical_first(first)
-    return NameKey(first=first, last=last, first_initial=first[:1])
+    # Only a full middle name after a first initial says what the person is called.
+    middle = canonical_first(middle.split()[0]) if len(first) == 1 and len(middle) > 1 else ""
+    return NameKey(first=first, last=last, first_initial=first[:1], suffix=suffix, middle=middle)
+
+
+def _one_typo_apart(a: str, b: str) -> bool:
+    return OSA.distance(a, b) <= 1
+
+
+def last_name_similarity(a: str, b: str) -> float:
+    """0..100: one name written two ways scores 90 or more."""
+    joined_a, joined_b = a.replace(" ", ""), b.replace(" ", "")
+    if joined_a == joined_b:
+        return 100.0  # "de la cruz" / "delacruz", "lopez hart" / "lopez-hart"
+    words_a, words_b = set(a.split()), set(b.split())
+    if len(words_a) != len(words_b) and (words_a < words_b or words_b < words_a):
+        return 92.0  # one half of a double (married, hyphenated) name
+    if min(len(joined_a), len(joined_b)) >= 5 and _one_typo_apart(joined_a, joined_b):
+        return 92.0  # "Kazmarek" / "Kaczmarek", "Motnalvo" / "Montalvo"
+    return fuzz.ratio(a, b)
+
+
+def first_name_similarity(a: NameKey, b: NameKey) -> float:
+    """0..100 for first names already mapped from nicknames; 0 when they name different people."""
+    if not a.first or not b.first:
+        return 0.0
+    if a.first == b.first:
+        return 100.0
+    if len(a.first) == 1 or len(b.first) == 1:
+        initial, full = (a, b) if len(a.first) == 1 else (b, a)
+        if initial.middle and len(full.first) > 1:
+            # "R. James Caldwell" goes by James: the middle name must then agree.
+            return 90.0 if initial.middle == full.first else 0.0
+        # "A. Ruiz" against "Ana Ruiz": compatible, not proven
+        return 90.0 if a.first_initial == b.first_initial else 0.0
+    if a.first.startswith(b.first) or b.first.startswith(a.first):
+        return 0.0  # Paul / Paula, Daniel / Danielle, Justin / Justine: different names
+    if frozenset((a.first, b.first)) in DISTINCT_GIVEN_NAMES:
+        return 0.0
+    if min(len(a.first), len(b.first)) >= 6 and _one_typo_apart(a.first, b.first):
+        return 90.0  # Johnathan / Jonathan, Cristopher / Christopher
+    return 0.0
+
+
+def suffixes_conflict(a: NameKey, b: NameKey, same_page_set: bool) -> bool:
+    """Sr. and Jr. are two people. A suffix on one side only is a conflict when both records come
+    from one website's own pages: a site that lists "Robert Stone" and "Robert Stone Jr." lists two
+    people, while a registry often has a suffix the practice site leaves out."""
+    if a.suffix and b.suffix:
+        return a.suffix != b.suffix
+    return same_page_set and a.suffix != b.suffix
 
 
 def name_similarity(a: NameKey, b: NameKey) -> float:
-    """0..100. Last names must agree closely; first names may differ by nickname (already mapped)."""
+    """0..100. Last names must agree closely and first names must be compatible (nicknames mapped)."""
     if not a.last or not b.last:
         return 0.0
-    last = fuzz.ratio(a.last, b.last)
+    last = last_name_similarity(a.last, b.last)
     if last < 90:
         return 0.0
-    if len(a.first) > 1 and len(b.first) > 1:
-        first = fuzz.ratio(a.first, b.first)
-    elif a.first_initial and a.first_initial == b.first_initial:
-        first = 90.0  # "A. Ruiz" against "Ana Ruiz": compatible, not proven
-    else:
-        first = 0.0
+    first = first_name_similarity(a, b)
+    if not first:
+        return 0.0
     return round(0.6 * last + 0.4 * first, 2)
 
 
@@ -277,10 +370,14 @@ def _zip5(code: str | None) -> str | None:
     return digits[:5] if len(digits) >= 5 else None
 
 
+_UNIT_WORDS = {"suite", "ste", "unit", "apt", "room", "rm"}
+
+
 def street_key(street: str | None, postal_code: str | None) -> str | None:
     if not street:
         return None
-    words = re.sub(r"[^a-z0-9 ]+", " ", street.lower()).split()
+    # Unit designators are dropped so "Suite 210", "Ste. 210" and "#210" give one key.
+    words = [w for w in re.sub(r"[^a-z0-9 ]+", " ", street.lower()).split() if w not in _UNIT_WORDS]
     replacements = {
         "street": "st",
         "avenue": "ave",
@@ -291,7 +388,6 @@ def street_key(street: str | None, postal_code: str | None) -> str | None:
         "lane": "ln",
         "parkway": "pkwy",
         "highway": "hwy",
-        "#": "ste",
     }
     words = [replacements.get(w, w) for w in words]
     return f"{' '.join(words)}|{_zip5(postal_code) or ''}"
@@ -314,11 +410,13 @@ class _Features:
     zips: frozenset[str]
     streets: frozenset[str]
     site: str | None
+    source: str = ""
 
 
-def _features(payload: dict[str, Any]) -> _Features:
+def _features(payload: dict[str, Any], source: str = "") -> _Features:
     locations = payload.get("locations") or []
     return _Features(
+        source=source,
         name=normalise_name(payload),
         phones=frozenset(p for p in (_digits(loc.get("phone")) for loc in locations) if p),
         zips=frozenset(z for z in (_zip5(loc.get("postal_code")) for loc in locations) if z),
@@ -336,22 +434,23 @@ def match_reason(a: _Features, b: _Features) -> tuple[str, float] | None:
     """Why two observations are the same person, with a 0..1 score, or None."""
     similarity = name_similarity(a.name, b.name)
     same_site = bool(a.site and a.site == b.site)
-    if (
-        same_site
-        and a.name.last == b.name.last
-        and a.name.first_initial
-        and a.name.first_initial == b.name.first_initial
-        # Two full first names must agree too: Ana and Alex Ruiz can share a practice.
-        and (similarity >= NAME_MATCH_THRESHOLD or min(len(a.name.first), len(b.name.first)) == 1)
-    ):
-        return "name+website", round(max(similarity, 90.0) / 100, 4)
     if similarity < NAME_MATCH_THRESHOLD:
         return None
+    if suffixes_conflict(a.name, b.name, same_site and a.source == b.source == "practice_site"):
+        return None
+    if same_site and a.name.first_initial == b.name.first_initial:
+        return "name+website", round(max(similarity, 90.0) / 100, 4)
     if a.phones & b.phones:
         return "name+phone", round(similarity / 100, 4)
     if a.streets & b.streets:
         return "name+street", round(similarity / 100 * 0.98, 4)
     if a.zips & b.zips:
+        # A shared ZIP alone is weak: two practices in one medical tower share it. Refuse it when
+        # the records name different practice websites, or give addresses and phones that all differ.
+        if a.site and b.site and a.site != b.site:
+            return None
+        if a.streets and b.streets and a.phones and b.phones:
+            return None
         return "name+zip", round(similarity / 100 * 0.95, 4)
     return None
 
@@ -442,19 +541,39 @@ def resolve(
 
     # Fuzzy links: only observations without an NPI can join by name, blocked by last name so
     # the comparison is not quadratic in the whole store.
-    features = {key: _features(by_key[key][1].payload) for key in keys}
+    features = {key: _features(by_key[key][1].payload, by_key[key][1].source) for key in keys}
+    # Blocking: compare two observations only when they share a last-name prefix, a phone, a street
+    # or a website, so the work is not quadratic in the whole store. The shared contact keys catch
+    # surnames misspelt in their first letters ("McLeod" / "MacLeod").
     blocks: dict[str, list[str]] = defaultdict(list)
     for key in keys:
-        last = features[key].name.last
-        if last:
-            blocks[last[:4]].append(key)
+        found = features[key]
+        if not found.name.last:
+            continue
+        block_keys = {"last:" + found.name.last.replace(" ", "")[:4]}
+        block_keys |= {"last:" + word[:4] for word in found.name.last.split()}
+        block_keys |= {"phone:" + phone for phone in found.phones}
+        block_keys |= {"street:" + street for street in found.streets}
+        if found.site:
+            block_keys.add("site:" + found.site)
+        for block_key in block_keys:
+            blocks[block_key].append(key)
+    for block_key in [k for k, members in blocks.items() if len(members) > MAX_CONTACT_BLOCK]:
+        # A phone, street or site shared by that many records is a switchboard or a hospital,
+        # not a clue; comparing all of them would be quadratic. Surname blocks are always kept.
+        if not block_key.startswith("last:"):
+            del blocks[block_key]
     edges: list[tuple[float, str, str, str]] = []
+    compared: set[tuple[str, str]] = set()
     for block in blocks.values():
         loose = [key for key in block if not npis[key]]
         for i, a in enumerate(loose):
             # Each NPI-less observation against everything else in its block; pairs of two NPIs
             # are never compared because they can never merge.
             for b in loose[i + 1 :] + [key for key in block if npis[key]]:
+                if (a, b) in compared:
+                    continue
+                compared.add((a, b))
                 found = match_reason(features[a], features[b])
                 if found:
                     reason, score = found

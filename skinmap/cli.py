@@ -151,8 +151,32 @@ def cmd_crawl(args: argparse.Namespace, data_dir: Path) -> int:
     run_id = run_spider(
         name, data_dir, spider_args, overrides, resume=args.resume, redis_url=args.redis
     )
-    print(f"crawl run {run_id} finished; see `skinmap crawl status`")
+    run = _crawl_run(data_dir, run_id)
+    log_path = data_dir / "crawls" / f"{run_id}.log"
+    if run is None or run.status != "finished":
+        status = run.status if run else "missing"
+        first_error = (run.errors or ["no error recorded"])[0] if run else "run not recorded"
+        raise CommandError(
+            f"crawl run {run_id} ended {status}: {first_error}\n"
+            f"  the log is {log_path}; what was stored before the failure is kept, and "
+            f"rerunning the same command (with --resume, if used) continues"
+        )
+    stats = run.stats or {}
+    print(
+        f"crawl run {run_id} finished: {stats.get('item_scraped_count', 0)} items stored, "
+        f"{stats.get('item_dropped_count', 0)} rejected; see `skinmap crawl status`"
+    )
     return 0
+
+
+def _crawl_run(data_dir: Path, run_id: int):
+    from index.store import Store
+
+    store = Store(data_dir / "store.sqlite3")
+    try:
+        return next((run for run in store.runs() if run.id == run_id), None)
+    finally:
+        store.close()
 
 
 def cmd_crawl_status(data_dir: Path) -> int:

@@ -39,6 +39,12 @@ SETTINGS: tuple[Setting, ...] = (
         "unset, the map draws the bundled offline US outline.",
     ),
     Setting(
+        "SKINMAP_SECRET_KEY",
+        None,
+        "Key that signs the patient report form's CSRF tokens. Set one shared value for all "
+        "workers and restarts; unset, each process makes a random key (fine for a demo).",
+    ),
+    Setting(
         "SKINMAP_HOST",
         "127.0.0.1",
         "Address `skinmap serve` binds to.",
