@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import logging
 import os
-import re
 import secrets
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 from starlette.applications import Starlette
 from starlette.datastructures import MutableHeaders
@@ -29,12 +27,11 @@ from search_web.admin.app import create_admin_app
 from search_web.params import page_form
 from search_web.report import CsrfTokens, RateLimiter, ReportDesk
 from search_web.routes import api, public
+from search_web.security import content_security_policy
 from search_web.service import Directory, IndexUnavailable, ListingNotFound
 from search_web.templating import STATIC_DIR, templates
 
 logger = logging.getLogger(__name__)
-
-_CSP_HOST = re.compile(r"^(\*\.)?[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*(:\d{1,5})?$")
 
 UNAVAILABLE_MESSAGE = (
     "Search is not available yet: the directory's index has not been built. "
@@ -66,31 +63,6 @@ class WebSettings:
             tile_url=env.get("SKINMAP_TILE_URL") or None,
             secret_key=env.get("SKINMAP_SECRET_KEY") or None,
         )
-
-
-def content_security_policy(tile_url: str | None = None) -> str:
-    """No inline script or style anywhere; JSON-LD data blocks are never executed, so they pass."""
-    img_src = "'self' data:"
-    if tile_url:
-        parts = urlsplit(tile_url)
-        # "{s}.tile.example.org" style subdomain templates become a CSP wildcard; anything that
-        # could smuggle another directive (spaces, semicolons, quotes) is ignored.
-        host = parts.netloc.replace("{s}", "*")
-        if parts.scheme in ("http", "https") and _CSP_HOST.match(host):
-            img_src += f" {parts.scheme}://{host}"
-    return "; ".join(
-        (
-            "default-src 'self'",
-            f"img-src {img_src}",
-            "style-src 'self'",
-            "script-src 'self'",
-            "connect-src 'self'",
-            "object-src 'none'",
-            "base-uri 'none'",
-            "form-action 'self'",
-            "frame-ancestors 'none'",
-        )
-    )
 
 
 def is_api_path(path: str) -> bool:

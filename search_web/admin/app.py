@@ -54,6 +54,7 @@ from search_web.admin.catalog import (
     review_queue,
 )
 from search_web.admin.jobs import Launcher, Rebuilder, crawl_command
+from search_web.security import content_security_policy
 
 log = logging.getLogger(__name__)
 
@@ -62,19 +63,8 @@ SESSION_COOKIE = "skinmap_admin"
 LOGIN_COOKIE = "skinmap_admin_login"  # double-submit CSRF token for the login form only
 CSRF_FIELD = "csrf_token"
 
-ADMIN_CSP = "; ".join(
-    (
-        "default-src 'self'",
-        "img-src 'self' data:",
-        "style-src 'self'",
-        "script-src 'self'",
-        "connect-src 'self'",
-        "object-src 'none'",
-        "base-uri 'none'",
-        "form-action 'self'",
-        "frame-ancestors 'none'",
-    )
-)
+# The admin draws no map, so its policy is the public one without a tile origin.
+ADMIN_CSP = content_security_policy()
 ADMIN_HEADERS = {
     "Content-Security-Policy": ADMIN_CSP,
     "X-Content-Type-Options": "nosniff",

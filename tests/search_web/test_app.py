@@ -10,7 +10,8 @@ import pytest
 
 from index.search import SearchService
 from search_web import service
-from search_web.app import WebSettings, content_security_policy, create_app
+from search_web.app import WebSettings, create_app
+from search_web.security import content_security_policy
 from search_web.service import Directory
 from tests.search_web.conftest import TestClient
 from tests.search_web.sample import build_data_dir, fixture_observations
