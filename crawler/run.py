@@ -14,7 +14,7 @@ from typing import Any
 from scrapy.crawler import CrawlerProcess
 from scrapy.settings import Settings
 
-SPIDER_NAMES = ("practices", "nppes", "cms")
+SPIDER_NAMES = ("practices", "nppes", "cms", "directory")
 MAX_ERRORS_KEPT = 50
 _STATUS_BY_REASON = {
     "finished": "finished",

@@ -78,9 +78,10 @@ SKINMAP_PAGE_JOURNAL = None
 SKINMAP_REDIS_URL = None
 # One crawl's keys in Redis; a new national crawl takes a new prefix (keys persist after a crawl).
 SKINMAP_REDIS_KEY = "skinmap:practices"
-# Sites each process crawls at once: about twice CONCURRENT_REQUESTS, so a site waiting out its
-# DOWNLOAD_DELAY never leaves a download slot idle.
-SKINMAP_REDIS_SITES_IN_FLIGHT = 32
+# Sites each process crawls at once. A site gives one page every 1-2 s at best (delay, AutoThrottle,
+# links found only as its pages are read), so 16 download slots at ~0.5 s latency need dozens of
+# sites to stay busy; a site's state in memory is a few kB.
+SKINMAP_REDIS_SITES_IN_FLIGHT = 64
 # JSON-lines record of every response (URL, status, worker); unset = off.
 SKINMAP_FETCH_LOG = None
 EXTENSIONS = {

@@ -94,6 +94,18 @@ def build_parser() -> argparse.ArgumentParser:
     cms.add_argument("--source", required=True, metavar="PATH_OR_URL")
     add_common(cms)
 
+    directory = sources.add_parser(
+        "directory",
+        help="read a listing site described by a config file; its practice websites become seeds",
+    )
+    directory.add_argument(
+        "--config",
+        required=True,
+        metavar="FILE",
+        help="directory config (JSON, or .toml); see docs/directory-config.md",
+    )
+    add_common(directory)
+
     sources.add_parser("status", help="list crawl runs with their stats and errors")
 
     index = commands.add_parser(
@@ -143,6 +155,17 @@ def cmd_crawl(args: argparse.Namespace, data_dir: Path) -> int:
             raise CommandError(f"--state takes two-letter state codes, got {', '.join(bad)}")
         spider_args = {"api_url": args.api_url, "states": states}
         name = "nppes"
+    elif args.source == "directory":
+        from crawler.spiders.directory import DirectoryConfigError, load_config
+
+        if not Path(args.config).is_file():
+            raise CommandError(f"config file {args.config} does not exist")
+        try:
+            load_config(args.config)  # fail before a crawl run is recorded
+        except DirectoryConfigError as error:
+            raise CommandError(str(error)) from None
+        spider_args = {"config": str(Path(args.config).resolve())}
+        name = "directory"
     else:
         spider_args = {"source": args.source}
         name = "cms"
@@ -166,6 +189,14 @@ def cmd_crawl(args: argparse.Namespace, data_dir: Path) -> int:
         f"crawl run {run_id} finished: {stats.get('item_scraped_count', 0)} items stored, "
         f"{stats.get('item_dropped_count', 0)} rejected; see `skinmap crawl status`"
     )
+    if name == "directory":
+        from crawler.spiders.directory import load_config, seeds_path
+
+        seeds = seeds_path(data_dir, load_config(args.config).name)
+        print(
+            f"{stats.get('directory/websites', 0)} practice websites in {seeds}; crawl them with "
+            f"`skinmap crawl practices --seeds {seeds}`"
+        )
     return 0
 
 
@@ -320,17 +351,30 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
 
 
+# Exceptions raised deep inside that carry a message a user can act on: (module, class name).
+USER_ERRORS = (
+    ("index.build", "BuildInProgress"),
+    ("index.build", "BuildError"),
+    ("crawler.distributed", "RedisUnavailable"),
+    ("crawler.distributed", "DistributedNotSupported"),
+    ("crawler.spiders.directory", "DirectoryConfigError"),
+)
+
+
 def _known_error_message(error: Exception) -> str | None:
     """User-fixable errors raised inside the packages carry their own message."""
-    user_errors = []
-    try:
-        from index.build import BuildInProgress
+    import importlib
 
-        user_errors.append(BuildInProgress)
-    except ImportError:
-        pass
-    if isinstance(error, tuple(user_errors)):
-        return str(error)
+    for module_name, class_name in USER_ERRORS:
+        module = sys.modules.get(module_name)
+        if module is None:
+            try:
+                module = importlib.import_module(module_name)
+            except ImportError:
+                continue
+        error_class = getattr(module, class_name, None)
+        if error_class is not None and isinstance(error, error_class):
+            return str(error)
     return None
 
 

@@ -532,9 +532,11 @@ class PracticeSiteSpider(scrapy.Spider):
         self.pending[root] -= 1
         if self.pending[root] <= 0:
             yield from self.emit(root)
-            if self.shared is not None:
-                self.shared.finish(root)
-                yield from self.claim_sites(1)
+            if self.shared is not None and self.shared.finish(root):
+                # Straight to the engine: yielded from here, DepthMiddleware would give the next
+                # site's home page this page's depth (and drop it past DEPTH_LIMIT).
+                for request in self.claim_sites(1):
+                    self.crawler.engine.crawl(request)
 
     def start_shared(self) -> list[scrapy.Request]:
         """Distributed mode: queue our start sites (once across processes), then claim some."""
