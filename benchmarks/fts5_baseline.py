@@ -19,7 +19,7 @@ from pathlib import Path
 from index.geo import haversine_miles, place_for, warm_gazetteer
 from index.query import lay_terms, parse_patient_text
 from index.records import Listing
-from index.schema import document_for
+from index.schema import document_for, lay_text
 
 MILES_PER_DEGREE_LAT = 69.0
 # bm25() column weights: index.query.NAME_BOOST (3) x the name field's boost (2), and the text.
@@ -56,10 +56,12 @@ def build(path: Path, listings: Iterable[Listing]) -> int:
                     listing.to_json(),
                 ),
             )
-            document = document_for(listing, phrases)
+            document = document_for(listing)
+            # FTS5 has no notion of implied words: the lay terms are written into the text.
+            text = f"{document['text']} {lay_text(listing, phrases)}".strip()
             db.execute(
                 "INSERT INTO listing_text (rowid, name, text) VALUES (?, ?, ?)",
-                (rowid, document["name"], document["text"]),
+                (rowid, document["name"], text),
             )
             for location in listing.locations:
                 lat, lon = location.get("lat"), location.get("lon")

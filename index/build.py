@@ -14,7 +14,7 @@ import os
 import re
 import shutil
 import time
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -24,9 +24,16 @@ from pathlib import Path
 from whoosh.filedb.filestore import FileStorage
 from whoosh.query import Every, Term
 
-from index.columns import COLUMNS_FILE, ColumnsError, DocColumns, word_count
+from index.columns import (
+    COLUMNS_FILE,
+    MANIFEST_FILE,
+    ColumnsError,
+    DocColumns,
+    Manifest,
+    word_count,
+)
 from index.patches import Patch, append_patches, utc_now
-from index.query import lay_terms
+from index.query import lay_stems, lay_terms
 from index.records import Listing
 from index.resolve import (
     Cluster,
@@ -35,7 +42,7 @@ from index.resolve import (
     resolve,
     site_root,
 )
-from index.schema import SkinmapSchema, document_for
+from index.schema import SkinmapSchema, document_for, text_analyzer
 from index.store import Override, Store
 from index.termrows import TERM_ROWS_FILE, frequent_terms, read_postings, write_term_rows
 
@@ -44,7 +51,7 @@ log = logging.getLogger(__name__)
 LISTINGS_FILE = "listings.jsonl"  # one Listing JSON per line, in Whoosh docnum order
 READY_FILE = "READY"  # written last into a generation that passed verification
 KEEP_PREVIOUS = 2  # generations kept besides the live one, for rollback
-WRITER_LIMIT_MB = 128
+WRITER_LIMIT_MB = 256  # per writer process: at 128 a 100k build spills and merges runs, 2.5x slower
 BUILD_PROCS = 2  # the machines have 2 cores
 PARALLEL_BUILD_MIN_DOCS = 5_000
 _GEN_RE = re.compile(r"^gen-(\d+)$")
@@ -294,7 +301,8 @@ def write_generation(path: Path, listings: list[Listing]) -> None:
     path.mkdir(parents=True)
     storage = FileStorage(str(path), supports_mmap=False)
     ix = storage.create_index(SkinmapSchema())
-    phrases = list(lay_terms())
+    # Lay terms count in each offering listing's text length as if they were indexed (index.schema).
+    lay_words = word_count(" ".join(lay_terms()))
     procs = _build_procs(len(listings))
     if procs > 1:
         # multisegment: each process keeps its own segment, so there is no final merge pass
@@ -304,8 +312,11 @@ def write_generation(path: Path, listings: list[Listing]) -> None:
     lengths: list[tuple[int, int]] = []
     try:
         for listing in listings:
-            document = document_for(listing, phrases)
-            lengths.append((word_count(document["name"]), word_count(document["text"])))
+            document = document_for(listing)
+            text_length = word_count(document["text"])
+            if listing.offers_microneedling:
+                text_length += lay_words
+            lengths.append((word_count(document["name"]), text_length))
             writer.add_document(**document)
     except BaseException:
         writer.cancel()
@@ -317,6 +328,18 @@ def write_generation(path: Path, listings: list[Listing]) -> None:
             # Several segments: docnums follow the segments, not the order documents were added.
             position = {listing.id: number for number, listing in enumerate(listings)}
             order = [position[stored["id"]] for _, stored in reader.iter_docs()]
+        offered = bytearray(1 if listings[number].offers_microneedling else 0 for number in order)
+        manifest = Manifest(
+            lay_terms_implied=True,
+            lay_document_frequency={
+                stem: sum(offered)
+                + sum(1 for d in read_postings(reader, "text", stem)[0] if not offered[d])
+                for stem in sorted(lay_stems())
+            },
+            lay_term_frequency=dict(
+                Counter(token.text for token in text_analyzer()(" ".join(lay_terms())))
+            ),
+        )
         write_term_rows(
             path / TERM_ROWS_FILE,
             reader.doc_count_all(),
@@ -334,6 +357,7 @@ def write_generation(path: Path, listings: list[Listing]) -> None:
         handle.flush()
         os.fsync(handle.fileno())
     columns.write(path / COLUMNS_FILE)
+    manifest.write(path / MANIFEST_FILE)
 
 
 def verify_generation(path: Path, listings: list[Listing]) -> None:

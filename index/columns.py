@@ -171,15 +171,61 @@ class DocColumns:
 def columns_from_listings(listings_path: Path) -> DocColumns:
     """Columns for a generation written before `columns.bin` existed (slower: analyses every listing)."""
     from index.query import lay_terms  # here, not at the top: index.query imports index.schema
-    from index.schema import document_for
+    from index.schema import document_for, lay_text
 
-    phrases = list(lay_terms())
+    phrases = lay_terms()
     columns = DocColumns()
     with open(listings_path, "rb") as handle:
         for line in handle:
             listing = Listing.from_json(line)
-            document = document_for(listing, phrases)
+            document = document_for(listing)
             columns.append(
-                listing, len(line), word_count(document["name"]), word_count(document["text"])
+                listing,
+                len(line),
+                word_count(document["name"]),
+                word_count(document["text"]) + word_count(lay_text(listing, phrases)),
             )
     return columns
+
+
+MANIFEST_FILE = "generation.json"
+
+
+@dataclass
+class Manifest:
+    """How a generation was written, for what the index files alone cannot say."""
+
+    # True: lay terms were left out of each offering listing's indexed text (index.schema.lay_text)
+    # and search adds them back; False (no manifest): a generation that indexed them.
+    lay_terms_implied: bool = False
+    # With lay terms implied: each lay word's document frequency in the text field as if indexed,
+    # and how often it occurs in the lay text added to each offering listing.
+    lay_document_frequency: dict[str, int] = field(default_factory=dict)
+    lay_term_frequency: dict[str, int] = field(default_factory=dict)
+
+    def write(self, path: Path) -> None:
+        body = {
+            "format": FORMAT,
+            "lay_terms_implied": self.lay_terms_implied,
+            "lay_document_frequency": self.lay_document_frequency,
+            "lay_term_frequency": self.lay_term_frequency,
+        }
+        path.write_text(json.dumps(body, sort_keys=True) + "\n", encoding="utf-8")
+
+    @classmethod
+    def read(cls, path: Path) -> Manifest:
+        try:
+            body = json.loads(path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            return cls()
+        except ValueError as error:
+            raise ColumnsError(f"{path}: {error}") from None
+        return cls(
+            lay_terms_implied=bool(body.get("lay_terms_implied")),
+            lay_document_frequency={
+                str(k): int(v) for k, v in (body.get("lay_document_frequency") or {}).items()
+            },
+            lay_term_frequency={
+                str(k): int(v) for k, v in (body.get("lay_term_frequency") or {}).items()
+            },
+        )

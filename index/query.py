@@ -78,6 +78,13 @@ def lay_terms(data_dir: Path = DATA_DIR) -> tuple[str, ...]:
     return tuple(sorted(normalised, key=lambda p: (-len(p), p)))
 
 
+@lru_cache(maxsize=4)
+def lay_stems(data_dir: Path = DATA_DIR) -> frozenset[str]:
+    """The analysed words of every lay term (what they contribute to a listing's text)."""
+    analyzer = text_analyzer()
+    return frozenset(token.text for phrase in lay_terms(data_dir) for token in analyzer(phrase))
+
+
 def parse_patient_text(text: str | None, phrases: tuple[str, ...] | None = None) -> ParsedQuery:
     """Analyse what a patient typed. Raises SearchError when it is too long."""
     if text is None:

@@ -1,8 +1,8 @@
 """The Whoosh schema: one declared class, lean stored fields, and the text a listing is found by.
 
-Stored fields hold only the id. The full listings live in `listings.jsonl` next to each generation
-and are loaded into memory when a generation opens: rendering a result page then costs dict look-ups
-instead of a stored-field read per hit, and the same file feeds the GeoGrid.
+Stored fields hold only the id. The full listings live in `listings.jsonl` next to each generation;
+ranking, filters, facets and the GeoGrid read compact per-document columns (index.columns), and a
+result page reads just its own listings from the file.
 """
 
 from __future__ import annotations
@@ -42,8 +42,14 @@ def specialty_words(slug: str) -> str:
     return slug.replace("-", " ")
 
 
-def document_for(listing: Listing, lay_terms: list[str]) -> dict:
-    """The fields of one listing's document. `lay_terms` are added only when it offers the procedure."""
+def document_for(listing: Listing) -> dict:
+    """The fields of one listing's document.
+
+    The lay terms for microneedling ("acne scars", "SkinPen", ...) are not written into the text of
+    every listing that offers it: they would be most of the index's postings, and most of its build
+    time. Search counts them as present once in those listings' text (see `lay_text`), exactly as if
+    they had been written there; the generation's manifest says so (index.build).
+    """
     evidence = listing.microneedling_evidence or {}
     practices = sorted({loc.get("practice") or "" for loc in listing.locations} - {""})
     places = sorted(
@@ -57,7 +63,7 @@ def document_for(listing: Listing, lay_terms: list[str]) -> dict:
         " ".join(places),
     ]
     if listing.offers_microneedling:
-        parts += [evidence.get("quote") or "", evidence.get("term") or "", " ".join(lay_terms)]
+        parts += [evidence.get("quote") or "", evidence.get("term") or ""]
     text = " ".join(part for part in parts if part)
     spelling = " ".join([listing.name, *practices, *places])
     return {
@@ -69,3 +75,9 @@ def document_for(listing: Listing, lay_terms: list[str]) -> dict:
         "offers": {True: "yes", False: "no", None: "unknown"}[listing.offers_microneedling],
         "stale": listing.stale,
     }
+
+
+def lay_text(listing: Listing, lay_terms: list[str] | tuple[str, ...]) -> str:
+    """The words a listing is findable by without their being in its indexed text: the lay terms,
+    for a listing that offers microneedling."""
+    return " ".join(lay_terms) if listing.offers_microneedling else ""

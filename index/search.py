@@ -11,8 +11,14 @@ Ranking, in order:
   quality alone orders the list.
 Stale listings (not seen by any crawl for SKINMAP_STALE_DAYS) always come after fresh ones: their
 facts may be out of date, whatever their score.
-Hidden listings are never in the index, so they can never be shown. Facet counts (by specialty)
-cover every result that passes the other filters, so a patient can see what switching would give.
+Hidden listings are never in the index, so they can never be shown; one hidden by an admin after
+the build is dropped by its patch (index.patches). Facet counts (by specialty) cover every result
+that passes the other filters, so a patient can see what switching would give.
+
+Speed and memory: the words come from Whoosh postings (read a block at a time; frequent terms from
+dense rows, index.termrows, once a place or a rarer word has narrowed the candidates); everything
+else from flat per-document columns (index.columns), never from Listing objects for the whole
+index. Ranked result lists are cached per generation and patch version, bounded in size.
 """
 
 from __future__ import annotations
@@ -39,16 +45,25 @@ from whoosh.searching import Searcher
 from index.build import LISTINGS_FILE, current_generation, index_dir
 from index.columns import (
     COLUMNS_FILE,
+    MANIFEST_FILE,
     OFFERS_CODES,
     OFFERS_VALUES,
     ColumnsError,
     DocColumns,
+    Manifest,
     columns_from_listings,
     parse_time,
 )
 from index.geo import GeoGrid, Place, UnknownPlace, place_for, warm_gazetteer
 from index.patches import PATCHES_FILE, Patch, read_patches
-from index.query import NAME_BOOST, ParsedQuery, SearchError, lay_terms, parse_patient_text
+from index.query import (
+    NAME_BOOST,
+    ParsedQuery,
+    SearchError,
+    lay_stems,
+    lay_terms,
+    parse_patient_text,
+)
 from index.records import SPECIALTY_SLUGS, Listing
 from index.schema import specialty_words, text_analyzer
 from index.termrows import TERM_ROWS_FILE, TermRows, read_postings
@@ -73,6 +88,7 @@ BM25_B = 0.75
 # Per generation: recent ranked result lists (patients repeat popular searches) and the postings of
 # recently used terms, bounded by their total length (8 bytes each).
 RESULT_CACHE_SIZE = 256
+RESULT_CACHE_DOCS = 1_000_000  # docnums and distances held by all cached results together
 POSTINGS_CACHE_SIZE = 2_000_000
 ROW_CACHE_SIZE = 32  # dense term rows: doc_count bytes each
 # "Did you mean": words shorter than this are initials or noise, never corrected nor suggested.
@@ -181,13 +197,20 @@ def column_quality(offers: int, practitioner_quote: int, verified_at: float, now
     return score
 
 
+_YES_TABLE = bytes(1 if code == OFFERS_CODES[True] else 0 for code in range(256))
+
+
 @dataclass
 class _Ranked:
     """One query's matches in rank order, before the specialty filter and paging."""
 
-    order: list[int]
-    distances: dict[int, float] | None
+    order: array  # docnums ("I")
+    distances: array | None  # miles ("d"), position by position with `order`, when near a place
     facets: dict[str, int]  # specialty slug -> matches, most first
+
+    @property
+    def size(self) -> int:
+        return len(self.order) + (len(self.distances) if self.distances is not None else 0)
 
 
 class _Generation:
@@ -232,6 +255,13 @@ class _Generation:
             "text": (sum(columns.text_len) / len(columns)) if len(columns) else 1.0,
         }
         self.term_rows = TermRows(path / TERM_ROWS_FILE)
+        self.manifest = Manifest.read(path / MANIFEST_FILE)
+        # Who offered microneedling when the text index was written (patches change `offers`, not
+        # the words a listing is found by), as one byte per document and as a docnum list.
+        self.indexed_offers = bytes(columns.offers).translate(_YES_TABLE)
+        self.indexed_offer_docs = array(
+            "I", itertools.compress(range(len(columns)), self.indexed_offers)
+        )
         self.grid = GeoGrid(zip(columns.loc_doc, columns.loc_lat, columns.loc_lon, strict=True))
         self.patched: dict[int, Listing | None] = {}
         self.patch_grid = GeoGrid(())
@@ -239,6 +269,8 @@ class _Generation:
         self.version = 0
         self._lock = threading.Lock()
         self._name_rank: tuple[int, array] | None = None
+        self._default: tuple[int, array] | None = None
+        self._results_size = 0
         self._results: OrderedDict[tuple, _Ranked] = OrderedDict()
         self._postings: OrderedDict[tuple[str, str], tuple[array, array]] = OrderedDict()
         self._postings_size = 0
@@ -291,18 +323,17 @@ class _Generation:
         self._name_rank = (version, rank)
         return rank
 
-    def default_order(self) -> list[int]:
-        """Everyone not removed: fresh before stale, then quality, then name (cached)."""
-        key = ("default", self.version)
-        found = self._results.get(key)
-        if found is not None:
-            return found.order
-        rank = self.name_rank()
+    def default_order(self) -> array:
+        """Everyone not removed: fresh before stale, then quality, then name (kept per version)."""
+        cached = self._default
+        if cached is not None and cached[0] == self.version:
+            return cached[1]
+        version, rank = self.version, self.name_rank()
         stale, quality, removed = self.columns.stale, self.quality, self.removed
         order = sorted((d for d in range(len(rank)) if not removed[d]), key=rank.__getitem__)
         order.sort(key=lambda d: (stale[d], -quality[d]))  # stable: name order breaks ties
-        self._remember(key, _Ranked(order=order, distances=None, facets={}))
-        return order
+        self._default = (version, array("I", order))
+        return self._default[1]
 
     def postings(self, searcher: Searcher, fieldname: str, term: str) -> tuple[array, array]:
         key = (fieldname, term)
@@ -322,11 +353,18 @@ class _Generation:
 
     def _remember(self, key: tuple, ranked: _Ranked) -> None:
         with self._lock:
+            previous = self._results.pop(key, None)
+            if previous is not None:
+                self._results_size -= previous.size
             self._results[key] = ranked
-            while len(self._results) > RESULT_CACHE_SIZE:
-                self._results.popitem(last=False)
+            self._results_size += ranked.size
+            while len(self._results) > 1 and (
+                len(self._results) > RESULT_CACHE_SIZE or self._results_size > RESULT_CACHE_DOCS
+            ):
+                _, evicted = self._results.popitem(last=False)
+                self._results_size -= evicted.size
 
-    def facets(self, order: list[int]) -> dict[str, int]:
+    def facets(self, order: Iterable[int]) -> dict[str, int]:
         by_mask = Counter(map(self.columns.specialties.__getitem__, order))
         counts: dict[str, int] = {}
         for mask, count in by_mask.items():
@@ -360,42 +398,43 @@ class _Generation:
 
         Terms go rarest first, so the set still in play shrinks fast; once it is known (after the
         first term, or from `candidates`, e.g. the people near a place) a frequent term is looked up
-        in its dense row for just those documents instead of reading all its postings.
+        in its dense row for just those documents instead of reading all its postings. Lay terms
+        count once in the text of every listing that offers microneedling when the generation left
+        them out of the index (index.schema.document_for).
         """
         reader = searcher.reader()
-        fields = (
-            ("name", NAME_BOOST, self.columns.name_len, searcher.schema["name"]),
-            ("text", 1.0, self.columns.text_len, searcher.schema["text"]),
-        )
-        frequencies = {
-            term: [
-                reader.doc_frequency(name, field_type.to_bytes(term))
-                for name, _, _, field_type in fields
-            ]
-            for term in terms
-        }
+        count = max(1, reader.doc_count_all())
+        implied = self.manifest.lay_terms_implied
+        lay = lay_stems() if implied else frozenset()
+        sources: dict[str, list[tuple[str, float, array, int, float]]] = {}
+        for term in terms:
+            sources[term] = []
+            for fieldname, boost, lengths in (
+                ("name", NAME_BOOST, self.columns.name_len),
+                ("text", 1.0, self.columns.text_len),
+            ):
+                frequency = reader.doc_frequency(
+                    fieldname, searcher.schema[fieldname].to_bytes(term)
+                )
+                extra = 0.0
+                if fieldname == "text" and term in lay:
+                    extra = float(self.manifest.lay_term_frequency.get(term, 1))
+                    frequency = self.manifest.lay_document_frequency.get(
+                        term, frequency + len(self.indexed_offer_docs)
+                    )
+                if frequency:
+                    sources[term].append((fieldname, boost, lengths, frequency, extra))
         scores = None if candidates is None else dict.fromkeys(candidates, 0.0)
         k1, b = BM25_K1, BM25_B
-        for term in sorted(terms, key=lambda t: sum(frequencies[t])):
+        order = sorted(terms, key=lambda t: sum(source[3] for source in sources[t]))
+        for term in order:
             if scores is not None and not scores:
                 return {}
             term_scores: dict[int, float] = {}
-            for (fieldname, boost, lengths, field_type), frequency in zip(
-                fields, frequencies[term], strict=True
-            ):
-                if not frequency:
-                    continue
-                idf = boost * searcher.idf(fieldname, field_type.to_bytes(term))
+            for fieldname, boost, lengths, frequency, extra in sources[term]:
+                idf = boost * (math.log(count / (frequency + 1)) + 1)
                 average = self.avg_length[fieldname] or 1.0
-                row = self.row(fieldname, term) if scores is not None else None
-                if row is not None:
-                    pairs = ((d, row[d]) for d in scores if d < self.indexed and row[d])
-                else:
-                    docnums, weights = self.postings(searcher, fieldname, term)
-                    pairs = zip(docnums, weights, strict=True)
-                    if scores is not None:
-                        pairs = ((d, w) for d, w in pairs if d in scores)
-                for docnum, weight in pairs:
+                for docnum, weight in self._weights(searcher, fieldname, term, scores, extra):
                     norm = k1 * ((1 - b) + b * lengths[docnum] / average)
                     score = idf * (weight * (k1 + 1)) / (weight + norm)
                     term_scores[docnum] = term_scores.get(docnum, 0.0) + score
@@ -404,6 +443,36 @@ class _Generation:
             else:
                 scores = {d: s + scores[d] for d, s in term_scores.items()}
         return scores or {}
+
+    def _weights(
+        self,
+        searcher: Searcher,
+        fieldname: str,
+        term: str,
+        within: dict[int, float] | None,
+        extra: float,
+    ) -> Iterable[tuple[int, float]]:
+        """(docnum, weight) of the term in the field, for the documents `within` (all when None);
+        `extra` is added for listings that offered microneedling at build time (implied lay terms)."""
+        indexed = self.indexed
+        offered = self.indexed_offers
+        row = self.row(fieldname, term) if within is not None else None
+        if row is not None:
+            if not extra:
+                return ((d, row[d]) for d in within if d < indexed and row[d])
+            pairs = ((d, row[d] + extra * offered[d]) for d in within if d < indexed)
+            return ((d, w) for d, w in pairs if w)
+        docnums, weights = self.postings(searcher, fieldname, term)
+        if not extra:
+            pairs = zip(docnums, weights, strict=True)
+            return pairs if within is None else ((d, w) for d, w in pairs if d in within)
+        found = dict(zip(docnums, weights, strict=True))
+        if within is None:
+            for docnum in self.indexed_offer_docs:
+                found[docnum] = found.get(docnum, 0.0) + extra
+            return found.items()
+        pairs = ((d, found.get(d, 0.0) + extra * offered[d]) for d in within if d < indexed)
+        return ((d, w) for d, w in pairs if w)
 
     def ranked(
         self,
@@ -425,7 +494,7 @@ class _Generation:
         columns = self.columns
         offers, stale, removed = columns.offers, columns.stale, self.removed
         yes = OFFERS_CODES[True]
-        distances = None
+        miles = None
         if place is not None:
             distances = self.within(place.lat, place.lon, radius)
             docs = [d for d in distances if not removed[d]]
@@ -435,7 +504,9 @@ class _Generation:
             if offers_only:
                 docs = [d for d in docs if offers[d] == yes]
             rank = self.name_rank()
-            order = sorted(docs, key=lambda d: (stale[d], distances[d], rank[d]))
+            docs.sort(key=lambda d: (stale[d], distances[d], rank[d]))
+            order = array("I", docs)
+            miles = array("d", map(distances.__getitem__, docs))
         elif parsed.terms:
             scores = self.text_scores(searcher, parsed.terms)
             docs = [d for d in scores if not removed[d]]
@@ -444,12 +515,12 @@ class _Generation:
             quality, rank = self.quality, self.name_rank()
             docs.sort(key=rank.__getitem__)
             docs.sort(key=lambda d: (stale[d], -scores[d] * quality[d]))  # stable: name breaks ties
-            order = docs
+            order = array("I", docs)
         else:
             order = self.default_order()
             if offers_only:
-                order = [d for d in order if offers[d] == yes]
-        ranked = _Ranked(order=order, distances=distances, facets=self.facets(order))
+                order = array("I", (d for d in order if offers[d] == yes))
+        ranked = _Ranked(order=order, distances=miles, facets=self.facets(order))
         self._remember(key, ranked)
         return ranked
 
@@ -489,6 +560,9 @@ class _Generation:
         return len(patches)
 
     def _apply(self, patch: Patch) -> None:
+        # Under the generation lock; searches read without it. A search running meanwhile may see
+        # a listing half-patched (e.g. new specialty, old name), never a crash: each column write
+        # is a single item assignment, and cached results carry the version they were made at.
         columns = self.columns
         docnum = self.docnum_by_id.get(patch.listing_id)
         listing = patch.listing
@@ -709,21 +783,24 @@ class SearchService:
         ranked = generation.ranked(
             searcher, parsed, req.procedure == "microneedling", place, req.radius
         )
-        order: Iterable[int] = ranked.order
-        total = len(ranked.order)
+        order = ranked.order
+        positions: Iterable[int] = range(len(order))
+        total = len(order)
         if req.specialty:
             # The facet counts already say how many matches have the specialty.
             total = ranked.facets.get(req.specialty, 0)
             slugs = generation.columns.slugs
             bit = 1 << slugs.index(req.specialty) if req.specialty in slugs else 0
             masks = generation.columns.specialties
-            order = (d for d in ranked.order if masks[d] & bit)
+            positions = (i for i, d in enumerate(order) if masks[d] & bit)
         start = (req.page - 1) * req.per_page
-        distances = ranked.distances or {}
-        page = list(itertools.islice(order, start, start + req.per_page))
+        on_page = list(itertools.islice(positions, start, start + req.per_page))
+        miles = ranked.distances
         results = [
-            listing.to_result(distances.get(docnum))
-            for docnum, listing in zip(page, generation.listings(page), strict=True)
+            listing.to_result(None if miles is None else miles[position])
+            for position, listing in zip(
+                on_page, generation.listings(order[i] for i in on_page), strict=True
+            )
         ]
         suggestion = None
         if not total and parsed.words:

@@ -14,7 +14,7 @@ import secrets
 import sqlite3
 import threading
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -478,8 +478,8 @@ async def history_page(request: Request) -> Response:
     )
 
 
-def _publish(request: Request) -> None:
-    _state(request).rebuilder.request()
+def _publish(request: Request, listing_ids: Iterable[str]) -> None:
+    _state(request).rebuilder.request(listing_ids)
 
 
 @guarded()
@@ -495,7 +495,7 @@ async def listing_action(request: Request) -> Response:
         _who(request),
         str(form.get("why") or ""),
     )
-    _publish(request)
+    _publish(request, [entry.id])
     return redirect(request, f"/listings/{entry.id}", notice=action)
 
 
@@ -522,7 +522,7 @@ async def bulk_action(request: Request) -> Response:
             )
 
     await run_in_threadpool(run)
-    _publish(request)
+    _publish(request, ids)
     back = str(form.get("category") or "")
     query = {"notice": "bulk"}
     if back in CATEGORIES:
@@ -544,7 +544,7 @@ async def edit_listing(request: Request) -> Response:
         _who(request),
         str(form.get("why") or ""),
     )
-    _publish(request)
+    _publish(request, [entry.id])
     return redirect(request, f"/listings/{entry.id}", notice="edit")
 
 
@@ -565,7 +565,7 @@ async def merge(request: Request) -> Response:
         _who(request),
         str(form.get("why") or ""),
     )
-    _publish(request)
+    _publish(request, [target.id, other.id])
     key = target.members[0].key
     after = await run_in_threadpool(state.catalog)
     return redirect(
@@ -583,7 +583,7 @@ async def unmerge(request: Request) -> Response:
     await run_in_threadpool(
         actions.unmerge, state.store, entry, key, _who(request), str(form.get("why") or "")
     )
-    _publish(request)
+    _publish(request, [entry.id])
     after = await run_in_threadpool(state.catalog)
     landing = after.observation_keys.get(remaining or "", entry.id)
     return redirect(request, f"/listings/{landing}", notice="unmerge")

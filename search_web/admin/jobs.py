@@ -9,12 +9,12 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from index.build import BuildInProgress, rebuild
+from index.build import BuildInProgress, rebuild, refresh_listings
 
 log = logging.getLogger(__name__)
 
@@ -22,15 +22,24 @@ BUSY_RETRY_SECONDS = 0.25  # another build holds the lock: try again shortly, de
 
 
 class Rebuilder:
-    """Coalescing background rebuilds: any number of requests while a build runs cause one more.
+    """Publishes curation decisions in a background thread, in two steps.
 
-    index.build has no single-listing refresh, so publishing a decision is a full (small-store fast)
-    rebuild in this thread; the public SearchService notices the new generation by itself.
+    First the touched listings are patched into the live generation (index.build.refresh_listings:
+    public within the search service's one-second check, whatever the directory's size); then a
+    full rebuild folds them in for good (merges and splits need it, and new words become
+    searchable). Any number of requests while a build runs cause one more build, not one each.
     """
 
-    def __init__(self, data_dir: Path, build: Callable[[Path], object] = rebuild) -> None:
+    def __init__(
+        self,
+        data_dir: Path,
+        build: Callable[[Path], object] = rebuild,
+        refresh: Callable[[Path, list[str]], object] = refresh_listings,
+    ) -> None:
         self.data_dir = Path(data_dir)
         self._build = build
+        self._refresh = refresh
+        self._pending_ids: set[str] = set()
         self._cond = threading.Condition()
         self._pending = False
         self._running = False
@@ -39,11 +48,12 @@ class Rebuilder:
         self.last_error: str | None = None
         self.builds = 0
 
-    def request(self) -> None:
+    def request(self, listing_ids: Iterable[str] = ()) -> None:
         with self._cond:
             if self._closed:
                 return
             self._pending = True
+            self._pending_ids.update(listing_ids)
             if self._thread is None:
                 self._thread = threading.Thread(
                     target=self._loop, name="skinmap-admin-rebuild", daemon=True
@@ -60,7 +70,10 @@ class Rebuilder:
                     return
                 self._pending = False
                 self._running = True
+                listing_ids, self._pending_ids = sorted(self._pending_ids), set()
             try:
+                if listing_ids:
+                    self._publish_now(listing_ids)
                 self._build(self.data_dir)
                 self.last_error = None
                 self.builds += 1
@@ -75,6 +88,13 @@ class Rebuilder:
                 with self._cond:
                     self._running = False
                     self._cond.notify_all()
+
+    def _publish_now(self, listing_ids: list[str]) -> None:
+        """The quick path; if it fails, the full build that follows still publishes."""
+        try:
+            self._refresh(self.data_dir, listing_ids)
+        except Exception:
+            log.exception("patching %d listings into the live index failed", len(listing_ids))
 
     def wait_idle(self, timeout: float) -> bool:
         """Block until no build is pending or running (for tests and shutdown); False on timeout."""

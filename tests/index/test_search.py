@@ -323,3 +323,28 @@ def test_service_started_before_the_first_build_picks_it_up(tmp_path):
         assert names(service.search(SearchRequest())) == ["Ana Ruiz"]
     finally:
         service.close()
+
+
+def test_cached_results_stay_within_their_bound_and_answers_do_not_change(built, monkeypatch):
+    import index.search
+
+    requests = [
+        SearchRequest(near="78701"),
+        SearchRequest(q="Ruiz"),
+        SearchRequest(procedure="microneedling"),
+        SearchRequest(near="77002", radius=100, specialty="plastic-surgery"),
+    ]
+    first = SearchService(built)
+    try:
+        expected = [first.search(request) for request in requests]
+    finally:
+        first.close()
+    monkeypatch.setattr(index.search, "RESULT_CACHE_DOCS", 2)
+    service = SearchService(built)
+    try:
+        for _ in range(2):
+            assert [service.search(request) for request in requests] == expected
+            generation, _ = service._current()
+            assert len(generation._results) == 1 or generation._results_size <= 2
+    finally:
+        service.close()

@@ -75,3 +75,48 @@ def test_search_results_are_the_same_without_rows_or_columns(data_dir):
         for name, original in (("terms.off", TERM_ROWS_FILE), ("columns.off", COLUMNS_FILE)):
             if (path / name).exists():
                 (path / name).rename(path / original)
+
+
+LAY_QUERIES = [
+    SearchRequest(q="scars"),
+    SearchRequest(q="needling dermatology", per_page=50),
+    SearchRequest(q="collagen lakeside"),
+    SearchRequest(q="roller", near="Chicago, IL", radius=50, per_page=100),
+    SearchRequest(q="scars summit", near="10001", radius=50),
+]
+
+
+def test_implied_lay_terms_find_and_rank_as_if_they_were_indexed(data_dir, tmp_path, monkeypatch):
+    import index.build
+    from index.columns import MANIFEST_FILE, Manifest
+    from index.query import lay_terms
+    from index.schema import document_for, lay_text
+
+    phrases = lay_terms()
+    monkeypatch.setattr(
+        index.build,
+        "document_for",
+        lambda listing: {
+            **document_for(listing),
+            "text": f"{document_for(listing)['text']} {lay_text(listing, phrases)}".strip(),
+        },
+    )
+    monkeypatch.setattr(index.build, "lay_terms", lambda: ())  # the words are in the text now
+    path = index_dir(tmp_path) / "gen-1"
+    write_generation(path, list(listings(600)))
+    Manifest().write(path / MANIFEST_FILE)  # a generation that indexed its lay terms
+    (path / READY_FILE).write_text("test\n")
+    write_current(tmp_path, "gen-1")
+
+    def pages(where):
+        service = SearchService(where)
+        try:
+            return [service.search(request) for request in LAY_QUERIES]
+        finally:
+            service.close()
+
+    implied, indexed = pages(data_dir), pages(tmp_path)
+    assert all(page.total for page in implied)
+    for a, b in zip(implied, indexed, strict=True):
+        assert (a.total, a.facets) == (b.total, b.facets)
+        assert [r["id"] for r in a.results] == [r["id"] for r in b.results]

@@ -316,3 +316,28 @@ def test_a_held_build_lock_is_retried_and_a_failure_is_kept_for_the_dashboard(tm
         assert rebuilder.last_error == "RuntimeError: disk full"
     finally:
         rebuilder.close()
+
+
+def test_touched_listings_are_patched_live_before_the_full_rebuild(tmp_path):
+    events: list[tuple] = []
+
+    def refresh(data_dir, listing_ids):
+        events.append(("refresh", tuple(listing_ids)))
+        if listing_ids == ["p-broken"]:
+            raise RuntimeError("no live generation")
+
+    def build(data_dir):
+        events.append(("build",))
+
+    rebuilder = Rebuilder(tmp_path, build=build, refresh=refresh)
+    try:
+        rebuilder.request(["p-b", "p-a", "p-b"])
+        assert rebuilder.wait_idle(30)
+        assert events == [("refresh", ("p-a", "p-b")), ("build",)]
+        events.clear()
+        rebuilder.request(["p-broken"])  # a failed patch still leaves the full build to publish
+        assert rebuilder.wait_idle(30)
+        assert events == [("refresh", ("p-broken",)), ("build",)]
+        assert rebuilder.last_error is None
+    finally:
+        rebuilder.close()
