@@ -2,7 +2,7 @@
 
 `index.geo` answers "where is this ZIP / city"; this module answers the other way round, for the
 "use my location" button and for suggestions when a search finds nobody. Both read the gazetteer
-`index.geo` already builds once per process, bucketed here into the same GeoGrid the index uses.
+`index.geo` already loads once per process, bucketed here into the same GeoGrid the index uses.
 """
 
 from __future__ import annotations
@@ -59,21 +59,14 @@ class _ReverseIndex:
 
 @lru_cache(maxsize=1)
 def _reverse_index() -> _ReverseIndex:
-    import zipcodes  # lazily, as in index.geo: loading it costs a fraction of a second
-
-    # Only active STANDARD ZIPs: PO-box and single-building ZIPs sit on a post office (a phone at
-    # the post office would "be" in it), and military ZIPs have no place on land (0, 0).
-    zips: list[tuple[str, float, float, str, str]] = []
-    for entry in zipcodes.list_all():
-        if entry.get("zip_code_type") != "STANDARD" or entry.get("active") is False:
-            continue
-        try:
-            lat, lon = float(entry["lat"]), float(entry["long"])
-        except (TypeError, ValueError, KeyError):
-            continue
-        if lat == 0.0 and lon == 0.0:
-            continue
-        zips.append((entry["zip_code"], lat, lon, entry["city"], entry["state"].upper()))
+    # Only STANDARD ZIPs: PO-box and single-building ZIPs sit on a post office (a phone at the
+    # post office would "be" in it), and military ZIPs have no place on land (0, 0). Read from the
+    # compact gazetteer the search already holds, never the zipcodes package's large JSON.
+    zips: list[tuple[str, float, float, str, str]] = [
+        (record.zip, record.lat, record.lon, record.city, record.state.upper())
+        for record in _gazetteer().gazetteer.zip_records()
+        if record.standard and not (record.lat == 0.0 and record.lon == 0.0)
+    ]
     zips.sort()
     counts = Counter((_city_key(city), state) for _, _, _, city, state in zips)
     centroids = _gazetteer().cities  # index.geo's centroid of each city's standard ZIPs
