@@ -207,8 +207,36 @@ def _resolve_people(
     return clusters, people, moves, len(stored)
 
 
-def compute_listings(store: Store, now: datetime | None = None) -> tuple[list[Listing], dict]:
-    """Resolve and materialise every person in the store; records the clusters in the store."""
+@dataclass
+class Resolution:
+    """One build's resolution: the public listings, and the clusters to record once they are live."""
+
+    listings: list[Listing]
+    counts: dict
+    clusters: list
+    moves: dict
+
+    def record(self, store: Store) -> None:
+        """Write the clusters (and re-key moved overrides) into the store. Called only after the
+        generation built from them is live, so a build killed earlier leaves the store agreeing
+        with the generation still serving."""
+        # Re-key moved overrides before replacing the links, or they would be lost once the old
+        # id leaves the link table.
+        store.reassign_overrides(self.moves)
+        store.replace_clusters(
+            [
+                (
+                    c.id,
+                    c.anchor,
+                    [(link.observation_id, link.reason, link.score) for link in c.links],
+                )
+                for c in self.clusters
+            ]
+        )
+
+
+def compute_listings(store: Store, now: datetime | None = None) -> Resolution:
+    """Resolve and materialise every person in the store (the store is only read)."""
     now = now or datetime.now(UTC)
     clusters, people, moves, observations = _resolve_people(store, now)
     listings: list[Listing] = []
@@ -220,20 +248,9 @@ def compute_listings(store: Store, now: datetime | None = None) -> tuple[list[Li
             hidden += 1
             continue
         listings.append(person.listing)
-    # Re-key moved overrides before replacing the links, or they would be lost once the old id leaves the link table.
-    store.reassign_overrides(moves)
-    store.replace_clusters(
-        [
-            (c.id, c.anchor, [(link.observation_id, link.reason, link.score) for link in c.links])
-            for c in clusters
-        ]
-    )
     listings.sort(key=lambda listing: listing.id)
-    return listings, {
-        "clusters": len(clusters),
-        "observations": observations,
-        "hidden": hidden,
-    }
+    counts = {"clusters": len(clusters), "observations": observations, "hidden": hidden}
+    return Resolution(listings=listings, counts=counts, clusters=clusters, moves=moves)
 
 
 def refresh_listings(
@@ -413,9 +430,10 @@ def rebuild(
     with build_lock(data_dir):
         store = Store(data_dir / "store.sqlite3")
         try:
-            listings, counts = compute_listings(store, now)
+            resolution = compute_listings(store, now)
         finally:
             store.close()
+        listings, counts = resolution.listings, resolution.counts
         generation = _next_generation(data_dir)
         path = index_dir(data_dir) / generation
         try:
@@ -427,6 +445,11 @@ def rebuild(
         (path / READY_FILE).write_text(datetime.now(UTC).isoformat() + "\n", encoding="utf-8")
         _fsync_dir(path)
         write_current(data_dir, generation)
+        store = Store(data_dir / "store.sqlite3")
+        try:
+            resolution.record(store)
+        finally:
+            store.close()
         _prune(data_dir, generation)
     report = BuildReport(
         generation=generation,

@@ -64,6 +64,25 @@ def test_build_records_the_clusters_in_the_store(store, data_dir):
     assert len(set(links.values())) == 3
 
 
+def test_a_build_that_fails_before_going_live_leaves_the_stores_clusters_alone(store, data_dir):
+    seed(store)
+    rebuild(data_dir, now=NOW)
+    before = store.practitioner_links()
+    store.record_observation(
+        store.start_run("nppes", {}), practitioner(name="Lena Ortiz", npi="1093817520")
+    )
+
+    def reject(path, listings):
+        raise VerificationFailed("probe failed")
+
+    with pytest.raises(VerificationFailed):
+        rebuild(data_dir, now=NOW, verify=reject)
+    # the live generation (gen-1) and the store's clusters still agree
+    assert store.practitioner_links() == before
+    rebuild(data_dir, now=NOW)
+    assert len(store.practitioner_links()) == len(before) + 1
+
+
 def test_rebuilding_swaps_generation_and_keeps_only_recent_ones(store, data_dir):
     seed(store)
     for _ in range(KEEP_PREVIOUS + 3):
