@@ -71,6 +71,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from index.build import LISTINGS_FILE, current_generation, index_dir
+from index.patches import PATCHES_FILE, read_patches
 from index.records import Listing
 
 FORMATS = ("ndjson", "csv", "jsonld", "hsds")
@@ -142,15 +143,27 @@ def live_listings_path(data_dir: Path) -> Path:
 
 
 def read_listings(path: Path) -> Iterator[Listing]:
-    """Listings from a listings.jsonl file, one at a time; hidden ones are dropped defensively
-    (the build already leaves them out, but a hidden listing must never be exported)."""
+    """Listings from a generation's listings.jsonl, one at a time, with the admin edits published
+    since the build (the generation's patches.jsonl, newest per id) applied, as the public sees
+    them. Hidden ones are dropped defensively (the build and the patches already leave them out,
+    but a hidden listing must never be exported)."""
+    patched: dict[str, Listing | None] = {}
+    patches_path = path.parent / PATCHES_FILE
+    if patches_path.is_file():
+        for patch in read_patches(patches_path)[0]:
+            patched[patch.listing_id] = patch.listing
     with open(path, encoding="utf-8") as handle:
         for line in handle:
             if not line.strip():
                 continue
             listing = Listing.from_json(line)
-            if not listing.hidden:
+            if listing.id in patched:
+                listing = patched.pop(listing.id)
+            if listing is not None and not listing.hidden:
                 yield listing
+    for listing in patched.values():  # people whose id is new since the build
+        if listing is not None and not listing.hidden:
+            yield listing
 
 
 # ---------------------------------------------------------------- incremental sync

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from index.build import current_generation, index_dir, rebuild, write_current, write_generation
+from index.patches import Patch, append_patches
 from index.records import Listing, Observation
 from index.store import Store
 from skinmap import export
@@ -205,6 +206,35 @@ def test_a_hidden_listing_in_the_listings_file_is_dropped_on_read(tmp_path):
     write_current(data_dir, "gen-1")
     names = [listing.name for listing in export.read_listings(export.live_listings_path(data_dir))]
     assert names == ["Shown Person"]
+
+
+def test_admin_edits_published_since_the_build_are_exported_as_the_public_sees_them(tmp_path):
+    data_dir = tmp_path / "data"
+    index_dir(data_dir).mkdir(parents=True)
+    listings = [
+        Listing(id="p-0000000001", name="Renamed Person"),
+        Listing(id="p-0000000002", name="Later Hidden"),
+    ]
+    write_generation(index_dir(data_dir) / "gen-1", listings)
+    write_current(data_dir, "gen-1")
+    generation = index_dir(data_dir) / "gen-1"
+    append_patches(
+        generation,
+        [
+            Patch(
+                "p-0000000001", Listing(id="p-0000000001", name="Old Name"), "2026-11-25T10:00:00Z"
+            ),
+            Patch(
+                "p-0000000001", Listing(id="p-0000000001", name="New Name"), "2026-11-25T11:00:00Z"
+            ),
+            Patch("p-0000000002", None, "2026-11-25T11:00:00Z"),
+            Patch(
+                "p-0000000003", Listing(id="p-0000000003", name="Re-keyed"), "2026-11-25T11:00:00Z"
+            ),
+        ],
+    )
+    names = [listing.name for listing in export.read_listings(export.live_listings_path(data_dir))]
+    assert names == ["New Name", "Re-keyed"]
 
 
 def test_csv_has_one_row_per_practitioner_location_with_the_agreed_columns(data_dir, tmp_path):
