@@ -40,6 +40,8 @@ def build(path: Path, listings: Iterable[Listing]) -> int:
         CREATE VIRTUAL TABLE listing_text USING fts5(name, text, tokenize='porter unicode61');
         CREATE VIRTUAL TABLE listing_geo USING rtree(id, min_lat, max_lat, min_lon, max_lon);
         CREATE TABLE location (id INTEGER PRIMARY KEY, listing INTEGER, lat REAL, lon REAL);
+        CREATE TABLE listing_specialty (slug TEXT, listing INTEGER, PRIMARY KEY (slug, listing))
+            WITHOUT ROWID;
         """
     )
     phrases = list(lay_terms())
@@ -55,6 +57,10 @@ def build(path: Path, listings: Iterable[Listing]) -> int:
                     1 if listing.offers_microneedling else 0,
                     listing.to_json(),
                 ),
+            )
+            db.executemany(
+                "INSERT OR IGNORE INTO listing_specialty VALUES (?, ?)",
+                [(slug, rowid) for slug in listing.specialties],
             )
             document = document_for(listing)
             # FTS5 has no notion of implied words: the lay terms are written into the text.
@@ -75,6 +81,9 @@ def build(path: Path, listings: Iterable[Listing]) -> int:
                     (location_id, lat, lat, lon, lon),
                 )
             count += 1
+        # filters a deployment would index: offering listings, and location -> listing
+        db.execute("CREATE INDEX listing_offers ON listing (offers)")
+        db.execute("CREATE INDEX location_listing ON location (listing)")
     db.close()
     return count
 
@@ -114,8 +123,8 @@ class BaselineSearch:
         parsed = parse_patient_text(q)
         where, params = [], []
         if specialty:
-            where.append("l.specialties LIKE ?")
-            params.append(f"%,{specialty},%")
+            where.append("l.rowid IN (SELECT listing FROM listing_specialty WHERE slug = ?)")
+            params.append(specialty)
         if procedure == "microneedling" or parsed.wants_procedure:
             where.append("l.offers = 1")
         match = match_expression(parsed.words)
@@ -150,13 +159,22 @@ class BaselineSearch:
             sql = "SELECT l.rowid, 0 AS rank FROM listing l"
             if where:
                 sql += " WHERE " + " AND ".join(where)
-        if not near:
-            sql += " ORDER BY rank, l.rowid"
-        rows = db.execute(sql, params).fetchall()
-        if near:
-            rows.sort(key=lambda row: (distances[row[0]], row[0]))
         start = (page - 1) * per_page
-        page_ids = [row[0] for row in rows[start : start + per_page]]
+        if near:
+            # the candidates are already bounded by the radius: sort them by distance here
+            rows = db.execute(sql, params).fetchall()
+            rows.sort(key=lambda row: (distances[row[0]], row[0]))
+            total = len(rows)
+            page_ids = [row[0] for row in rows[start : start + per_page]]
+        else:
+            # let SQLite count and page, as a competent FTS5 deployment would
+            total = db.execute(f"SELECT count(*) FROM ({sql})", params).fetchone()[0]
+            page_ids = [
+                row[0]
+                for row in db.execute(
+                    f"{sql} ORDER BY rank, l.rowid LIMIT ? OFFSET ?", [*params, per_page, start]
+                )
+            ]
         bodies = dict(
             db.execute(
                 f"SELECT rowid, body FROM listing WHERE rowid IN ({','.join('?' * len(page_ids))})",
@@ -167,4 +185,4 @@ class BaselineSearch:
             Listing(**json.loads(bodies[rowid])).to_result(distances.get(rowid))
             for rowid in page_ids
         ]
-        return {"total": len(rows), "results": results}
+        return {"total": total, "results": results}
