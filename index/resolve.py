@@ -24,10 +24,11 @@ Cluster ids are "p-" + 10 hex chars of sha1(anchor); the anchor is "npi:<NPI>" o
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 import unicodedata
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
@@ -38,7 +39,29 @@ from rapidfuzz.distance import OSA
 
 from index.records import LOCATION_FIELDS, Listing, Observation
 
-SKINMAP_STALE_DAYS = 180
+SKINMAP_STALE_DAYS = 180  # default; the SKINMAP_STALE_DAYS setting (environment) overrides it
+
+
+class BadSetting(ValueError):
+    """A setting from the environment that cannot be used; the message names it."""
+
+
+def configured_stale_days(environ: Mapping[str, str] | None = None) -> int:
+    """Days without a sighting before a listing is stale: the SKINMAP_STALE_DAYS setting."""
+    raw = (os.environ if environ is None else environ).get("SKINMAP_STALE_DAYS")
+    if raw is None or not raw.strip():
+        return SKINMAP_STALE_DAYS
+    try:
+        days = int(raw)
+    except ValueError:
+        days = 0
+    if days < 1:
+        raise ValueError(
+            f"SKINMAP_STALE_DAYS must be a whole number of days (1 or more), got {raw!r}"
+        )
+    return days
+
+
 NAME_MATCH_THRESHOLD = (
     88.0  # rapidfuzz ratio on "first last"; below this, names are different people
 )
@@ -775,6 +798,7 @@ def materialise(
     now: datetime | None = None,
     practices: Sequence[ObservationLike] = (),
     geocode: Any = None,
+    stale_after_days: int | None = None,
 ) -> Listing | None:
     """One person's public Listing, or None when they are not a physician.
 
@@ -830,7 +854,8 @@ def materialise(
     first_seen = min(s.first_seen for s in members)
     last_seen = max(s.last_seen for s in members)
     last_seen_time = _parse_time(last_seen)
-    stale = bool(last_seen_time and now - last_seen_time > timedelta(days=SKINMAP_STALE_DAYS))
+    days = configured_stale_days() if stale_after_days is None else stale_after_days
+    stale = bool(last_seen_time and now - last_seen_time > timedelta(days=days))
 
     listing = Listing(
         id=cluster.id,

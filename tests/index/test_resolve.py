@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -13,6 +14,7 @@ from index.resolve import (
     SKINMAP_STALE_DAYS,
     Constraints,
     cluster_id,
+    configured_stale_days,
     constraints_from_overrides,
     decide_offers,
     materialise,
@@ -449,3 +451,13 @@ def test_the_quote_shown_names_the_procedure_on_a_services_page_over_a_passing_b
     second = evidence("Abe offers SkinPen microneedling.", scope="practice")
     listing = listing_for([site_obs("Ana Ruiz", evidence_list=[first, second])])
     assert listing.microneedling_evidence["quote"].startswith("Zed")
+
+
+def test_the_stale_threshold_is_the_skinmap_stale_days_setting(monkeypatch):
+    seen = [practitioner(fetched_at="2026-09-01T00:00:00Z")]  # 85 days before NOW
+    assert listing_for(seen).stale is False
+    monkeypatch.setenv("SKINMAP_STALE_DAYS", "30")
+    assert listing_for(seen).stale is True
+    assert configured_stale_days({"SKINMAP_STALE_DAYS": "30"}) == 30
+    with pytest.raises(ValueError, match="SKINMAP_STALE_DAYS"):
+        configured_stale_days({"SKINMAP_STALE_DAYS": "soon"})
