@@ -56,7 +56,7 @@ def configured_stale_days(environ: Mapping[str, str] | None = None) -> int:
     except ValueError:
         days = 0
     if days < 1:
-        raise ValueError(
+        raise BadSetting(
             f"SKINMAP_STALE_DAYS must be a whole number of days (1 or more), got {raw!r}"
         )
     return days
