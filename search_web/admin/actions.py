@@ -21,6 +21,9 @@ from search_web.admin.catalog import (
 
 LISTING_ACTIONS = ("approve", "verify", "hide", "unhide")
 REPORT_OUTCOMES = ("resolved", "dismissed")
+# Bulk actions on the queue that close every open patient report of the selected listings.
+BULK_REPORT_ACTIONS = {"resolve reports": "resolved", "dismiss reports": "dismissed"}
+BULK_ACTIONS = (*LISTING_ACTIONS, *BULK_REPORT_ACTIONS)
 EDITABLE_FIELDS = ("name", "credentials", "specialties", "website", "offers_microneedling")
 # "as crawled" removes the override; an editor may say "does not offer" or "unknown", but never
 # "offers" without a quote: no quote, no claim.
@@ -223,6 +226,16 @@ def unmerge(store: Store, entry: AdminListing, key: str, who: str, why: str) -> 
         {"members": [k for k in keys if k != key], "split_off": key, "undid_admin_merge": undone},
         why,
     )
+
+
+def close_listing_reports(
+    store: Store, entry: AdminListing, action: str, who: str, why: str
+) -> int:
+    """Close every open report of one listing as the bulk action says; returns how many."""
+    outcome = BULK_REPORT_ACTIONS[action]
+    for report in entry.reports:
+        resolve_report(store, report.id, outcome, who, why)
+    return len(entry.reports)
 
 
 def resolve_report(store: Store, report_id: int, outcome: str, who: str, why: str) -> None:

@@ -412,7 +412,7 @@ async def queue(request: Request) -> Response:
     return render(
         request,
         "queue.html",
-        {"view": view, "total": len(catalog.listings), "actions": actions.LISTING_ACTIONS},
+        {"view": view, "total": len(catalog.listings), "actions": actions.BULK_ACTIONS},
     )
 
 
@@ -506,7 +506,7 @@ async def bulk_action(request: Request) -> Response:
     ids = [str(value) for value in form.getlist("ids")]
     if not ids:
         raise actions.ActionError("select at least one listing")
-    if action not in actions.LISTING_ACTIONS:
+    if action not in actions.BULK_ACTIONS:
         raise actions.ActionError(f"unknown action {action!r}")
     state = _state(request)
 
@@ -517,9 +517,14 @@ async def bulk_action(request: Request) -> Response:
         if missing:
             raise actions.ActionError(f"no listing with id {missing[0]!r}")
         for entry in entries:
-            actions.apply_listing_action(
-                state.store, entry, action, _who(request), str(form.get("why") or "")
-            )
+            if action in actions.BULK_REPORT_ACTIONS:
+                actions.close_listing_reports(
+                    state.store, entry, action, _who(request), str(form.get("why") or "")
+                )
+            else:
+                actions.apply_listing_action(
+                    state.store, entry, action, _who(request), str(form.get("why") or "")
+                )
 
     await run_in_threadpool(run)
     _publish(request, ids)

@@ -766,6 +766,26 @@ def test_a_patient_report_is_queued_and_resolved_with_an_audit_entry(office):
     assert entry.after == {"report": report_id, "status": "resolved"}
 
 
+def test_reports_are_closed_in_bulk_from_the_queue(office):
+    csrf = log_in(office.client, EDITOR)
+    ids = office.ids()
+    ben, ana = ids["Ben Okafor"], ids["Ana Ruiz"]
+    with Store(office.data_dir / "store.sqlite3") as store:
+        store.add_report(ben, "wrong-phone", "The phone rings a pizzeria.", None)
+        store.add_report(ben, "closed-moved", "They moved.", None)
+        store.add_report(ana, "not-offered", "They said no microneedling.", None)
+    assert sorted(queue_ids(office.client, "reports")) == sorted([ben, ana])
+    response = office.client.post(
+        "/admin/bulk",
+        data={"ids": [ben, ana], "action": "dismiss reports", "why": "spam", "csrf_token": csrf},
+    )
+    assert response.status_code == 200
+    assert queue_ids(office.client, "reports") == []
+    with Store(office.data_dir / "store.sqlite3") as store:
+        assert [r.status for r in store.reports()] == ["dismissed"] * 3
+    assert len([e for e in office.audit(ben) if e.action == "report.dismissed"]) == 2
+
+
 def test_the_history_page_shows_who_did_what_and_why(office):
     csrf = log_in(office.client, EDITOR)
     ana = office.ids()["Ana Ruiz"]
