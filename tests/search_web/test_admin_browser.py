@@ -3,7 +3,6 @@ unmerge, and report handling, each checked on the public site too."""
 
 from __future__ import annotations
 
-import shutil
 import socket
 import threading
 import time
@@ -20,15 +19,6 @@ from tests.search_web.test_admin import ADMIN, EDITOR, make_admin_data_dir, moun
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 # Publishing takes a rebuild (well under a second here) plus the public app's 1 s reload check; the
 # generous limit only keeps a loaded CI machine from failing, it is not what we promise.
 PUBLIC_TIMEOUT = 15.0
@@ -71,22 +61,6 @@ def office(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveOffice]:
         sock.close()
         admin.state.admin.rebuilder.wait_idle(30)
         admin.state.admin.close()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[object]:
-    if CHROMIUM is None:
-        pytest.skip("Chromium is not installed (make system-deps)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(
-            executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
-        )
-        try:
-            yield launched
-        finally:
-            launched.close()
 
 
 def expect(locator):
