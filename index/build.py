@@ -37,6 +37,7 @@ from index.query import lay_stems, lay_terms
 from index.records import Listing
 from index.resolve import (
     Cluster,
+    Link,
     constraints_from_overrides,
     materialise,
     resolve,
@@ -207,6 +208,43 @@ def _resolve_people(
     return clusters, people, moves, len(stored)
 
 
+def _root_url_spellings(sites: set[str]) -> set[str]:
+    """Every way a crawler writes a site's root URL as a practice key ("https://www.host/")."""
+    return {
+        f"{scheme}://{www}{site}/"
+        for site in sites
+        for scheme in ("http", "https")
+        for www in ("", "www.")
+    }
+
+
+def _people_as_built(store: Store, now: datetime, wanted: set[str]) -> list[_Person] | None:
+    """These people as the last build clustered them, re-materialised from their observations and
+    overrides as they are now: the work scales with the people edited, not with the store. None
+    when one of them is not among the last build's clusters (a new id; resolve everyone then)."""
+    members_by_pid = store.linked_observations(wanted)
+    if set(members_by_pid) != wanted:
+        return None
+    people = []
+    for pid, members in sorted(members_by_pid.items()):
+        npis = sorted({m.observation.payload.get("npi") for m in members} - {None})
+        cluster = Cluster(
+            id=pid,
+            anchor=f"npi:{npis[0]}" if npis else f"obs:{members[0].observation.source_key}",
+            npi=npis[0] if npis else None,
+            links=[Link(m.id, m.key, "as built", 1.0) for m in members],
+        )
+        sites = {site_root(m.observation.payload.get("website")) for m in members} - {None}
+        practices = [
+            p
+            for p in store.observations_by_key("practice", _root_url_spellings(sites))
+            if site_root(p.observation.payload.get("website") or p.observation.url) in sites
+        ]
+        listing = materialise(cluster, members, store.overrides_for(pid), now, practices)
+        people.append(_Person(cluster=cluster, ids={pid}, listing=listing))
+    return people
+
+
 @dataclass
 class Resolution:
     """One build's resolution: the public listings, and the clusters to record once they are live."""
@@ -272,7 +310,9 @@ def refresh_listings(
         return 0
     store = Store(data_dir / "store.sqlite3")
     try:
-        _, people, _, _ = _resolve_people(store, now or datetime.now(UTC), wanted)
+        people = _people_as_built(store, now or datetime.now(UTC), wanted)
+        if people is None:  # someone is not in the last build's clusters: resolve everyone
+            _, people, _, _ = _resolve_people(store, now or datetime.now(UTC), wanted)
     finally:
         store.close()
     at = utc_now()

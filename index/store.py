@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -198,6 +198,26 @@ def _m1_initial(db: sqlite3.Connection) -> None:
 MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_m1_initial]
 
 
+_SQL_BATCH = 500  # ids per IN (...) clause, well under SQLite's variable limit
+
+
+def _stored(row: sqlite3.Row) -> StoredObservation:
+    return StoredObservation(
+        id=row["id"],
+        observation=Observation(
+            source=row["source"],
+            kind=row["kind"],
+            source_key=row["source_key"],
+            url=row["url"],
+            fetched_at=row["fetched_at"],
+            payload=json.loads(row["payload"]),
+        ),
+        first_seen=row["first_seen"],
+        last_seen=row["last_seen"],
+        run_id=row["run_id"],
+    )
+
+
 def _dumps(value: Any) -> str:
     return json.dumps(value, sort_keys=True, separators=(",", ":"))
 
@@ -331,23 +351,41 @@ class Store:
             sql += " WHERE kind = ?"
             params = (kind,)
         sql += " ORDER BY id"
-        return [
-            StoredObservation(
-                id=row["id"],
-                observation=Observation(
-                    source=row["source"],
-                    kind=row["kind"],
-                    source_key=row["source_key"],
-                    url=row["url"],
-                    fetched_at=row["fetched_at"],
-                    payload=json.loads(row["payload"]),
-                ),
-                first_seen=row["first_seen"],
-                last_seen=row["last_seen"],
-                run_id=row["run_id"],
+        return [_stored(row) for row in self._query(sql, params)]
+
+    def linked_observations(
+        self, practitioner_ids: Iterable[str]
+    ) -> dict[str, list[StoredObservation]]:
+        """The observations of these practitioners as the last build clustered them."""
+        wanted = sorted(set(practitioner_ids))
+        found: dict[str, list[StoredObservation]] = {}
+        for start in range(0, len(wanted), _SQL_BATCH):
+            batch = wanted[start : start + _SQL_BATCH]
+            rows = self._query(
+                "SELECT o.*, l.practitioner_id FROM observations o "
+                "JOIN practitioner_links l ON l.observation_id = o.id "
+                f"WHERE l.practitioner_id IN ({','.join('?' * len(batch))}) ORDER BY o.id",
+                batch,
             )
-            for row in self._query(sql, params)
-        ]
+            for row in rows:
+                found.setdefault(row["practitioner_id"], []).append(_stored(row))
+        return found
+
+    def observations_by_key(self, kind: str, source_keys: Iterable[str]) -> list[StoredObservation]:
+        """Observations of one kind with these source keys (any source), oldest first."""
+        keys = sorted(set(source_keys))
+        found: list[StoredObservation] = []
+        for start in range(0, len(keys), _SQL_BATCH):
+            batch = keys[start : start + _SQL_BATCH]
+            found += [
+                _stored(row)
+                for row in self._query(
+                    "SELECT * FROM observations WHERE kind = ? AND source_key IN "
+                    f"({','.join('?' * len(batch))}) ORDER BY id",
+                    [kind, *batch],
+                )
+            ]
+        return sorted(found, key=lambda stored: stored.id)
 
     def runs(self) -> list[CrawlRun]:
         return [

@@ -9,7 +9,7 @@ import pytest
 
 from index.build import current_generation, index_dir, rebuild, refresh_listings
 from index.patches import PATCHES_FILE, Patch, append_patches, read_patches
-from index.records import Listing
+from index.records import Listing, Observation
 from index.resolve import cluster_id
 from index.search import SearchRequest, SearchService
 from tests.index.conftest import evidence, location, practitioner
@@ -169,3 +169,43 @@ def test_a_half_written_patch_line_waits_for_its_newline(tmp_path):
     patches, offset = read_patches(tmp_path / PATCHES_FILE)
     assert [(p.listing_id, p.listing) for p in patches] == [("p-00000000aa", listing)]
     assert read_patches(tmp_path / PATCHES_FILE, offset) == ([], offset)
+
+
+def test_the_quick_path_rematerialises_people_as_built_exactly_as_a_full_resolution(live, store):
+    from index.build import _people_as_built, _resolve_people
+
+    # a practice-wide word on Ana's site, and an admin edit, both after the build
+    store.record_observation(
+        store.start_run("practice_site", {}),
+        Observation(
+            source="practice_site",
+            kind="practice",
+            source_key="https://lakeside-derm.test/",
+            url="https://lakeside-derm.test/",
+            fetched_at="2026-11-02T10:00:00Z",
+            payload={
+                "name": "Lakeside Dermatology",
+                "website": "https://lakeside-derm.test/",
+                "locations": [],
+                # newer and negated: it decides Ana's verdict only if her practice is attached
+                "evidence": [
+                    evidence(
+                        "We no longer offer microneedling.",
+                        scope="practice",
+                        negated=True,
+                        seen_at="2026-11-20T10:00:00Z",
+                    )
+                ],
+                "staff": [],
+            },
+        ),
+    )
+    store.add_override(ANA, "credentials", ["MD", "FAAD"], AUTHOR)
+    quick = _people_as_built(store, NOW, {ANA, NINA})
+    _, full, _, _ = _resolve_people(store, NOW, {ANA, NINA})
+    assert quick is not None
+    assert {p.cluster.id: p.listing for p in quick} == {p.cluster.id: p.listing for p in full}
+    ana = next(p for p in quick if p.cluster.id == ANA).listing
+    assert ana.credentials == ["MD", "FAAD"] and ana.offers_microneedling is False
+    # someone the last build never clustered: the caller must resolve everyone
+    assert _people_as_built(store, NOW, {ANA, "p-0000000000"}) is None
