@@ -41,7 +41,7 @@ bench-quick: install
 	$(BIN)/python -m benchmarks.run --quick
 
 bench: install
-	$(BIN)/python -m benchmarks.run --full --write-readme
+	$(BIN)/python -m benchmarks.run --full --million --write-readme
 
 clean:
 	rm -rf $(VENV) var .pytest_cache
