@@ -11,6 +11,7 @@ from urllib.parse import urlencode, urlsplit
 
 from index.geo import haversine_miles
 from index.records import SPECIALTY_SLUGS, Listing
+from index.search import SearchRequest
 from search_web.params import PER_PAGE_DEFAULT, PROCEDURE_ANY, RADIUS_CHOICES, RADIUS_MAX
 
 SPECIALTY_LABELS: dict[str, str] = {
@@ -170,6 +171,12 @@ class SearchLink:
     q: str | None = None
     page: int = 1
     per_page: int = PER_PAGE_DEFAULT
+
+    @classmethod
+    def for_request(cls, req: SearchRequest, **changes: Any) -> SearchLink:
+        """The link parameters of a validated search request, with some of them changed."""
+        values = {name: getattr(req, name) for name in cls.__dataclass_fields__}
+        return cls(**{**values, **changes})
 
     def href(self, **changes: Any) -> str:
         values = {**self.__dict__, **changes}

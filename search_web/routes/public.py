@@ -69,15 +69,7 @@ def form_context(form: SearchForm) -> dict[str, Any]:
 
 
 def results_context(req: SearchRequest, page: SearchPage) -> dict[str, Any]:
-    link = present.SearchLink(
-        near=req.near,
-        radius=req.radius,
-        specialty=req.specialty,
-        procedure=req.procedure,
-        q=req.q,
-        page=req.page,
-        per_page=req.per_page,
-    )
+    link = present.SearchLink.for_request(req)
     cards = [
         {"result": result, "location": present.nearest_location(result["locations"], page.place)}
         for result in page.results
@@ -116,14 +108,7 @@ def _nearby_links(
         limit=NEARBY_CITY_CANDIDATES,
         exclude=present.place_city(place.get("label") or ""),
     )
-    link = present.SearchLink(
-        near=req.near,
-        radius=req.radius,
-        specialty=req.specialty,
-        procedure=req.procedure,
-        q=req.q,
-        per_page=req.per_page,
-    )
+    link = present.SearchLink.for_request(req, page=1)  # a nearby city starts on page 1
     found: list[tuple[str, int, str]] = []
     for city in cities:
         try:
