@@ -72,6 +72,12 @@ class PractitionerItem(_ObservationItem):
     profile_url: str | None = None
     locations: list[dict] = field(default_factory=list)
     evidence: list[dict] = field(default_factory=list)
+    # What the source's statements say of the procedure (practice sites): "offers",
+    # "does_not_offer", "mentions" or None (crawler/extract/scope.py).
+    offer_status: str | None = None
+    # A specialty outside the directory the source gives them ("cardiology"), when it gives no
+    # target one: such a physician is not listed.
+    other_specialty: str | None = None
     status: str = "active"
     enumeration_date: str | None = None
     last_updated: str | None = None
@@ -88,6 +94,7 @@ class PracticeItem(_ObservationItem):
     npi: str | None = None
     locations: list[dict] = field(default_factory=list)
     evidence: list[dict] = field(default_factory=list)
+    offer_status: str | None = None  # as for PractitionerItem
     staff: list[dict] = field(default_factory=list)
 
     kind = "practice"

@@ -107,12 +107,19 @@ def addresses_from_text(text: str) -> list[dict]:
     return result
 
 
-def addresses_from_html(html: str | bytes) -> list[dict]:
-    """US street addresses from <address> tags, footers and text blocks, in document order."""
+def addresses_from_blocks(blocks) -> list[dict]:
+    """US street addresses in text blocks (crawler.extract.html_text.Block), in document order."""
     result: list[dict] = []
-    for block in text_blocks(html):
+    for block in blocks:
+        if block.tag == "img":
+            continue
         merge_addresses(result, addresses_from_text("\n".join(block.lines)))
     return result
+
+
+def addresses_from_html(html: str | bytes) -> list[dict]:
+    """US street addresses from <address> tags, footers and text blocks, in document order."""
+    return addresses_from_blocks(text_blocks(html))
 
 
 def same_place(one: dict, other: dict) -> bool:

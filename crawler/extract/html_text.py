@@ -19,20 +19,30 @@ _BOILERPLATE_TAGS = {"nav": "nav", "header": "header", "footer": "footer", "asid
 _BOILERPLATE_HINT = re.compile(
     r"(?:^|[\s_-])(?:nav|navbar|menu|footer|site-header|breadcrumbs?|cookie)(?:$|[\s_-])", re.I
 )
+# Patients' words, not the practice's: testimonials, reviews, quote sliders.
+_QUOTE_HINT = re.compile(r"testimonial|review|quote-slider|patient-stor|kudos", re.I)
 
 
 @dataclass(frozen=True)
 class Block:
-    """One block of visible text: its tag, its text (whitespace-collapsed), its lines, and its region."""
+    """One block of visible text: its tag, its text (whitespace-collapsed), its lines, its region,
+    and where it sits in the document (`path`: child positions from the root, so a block lies
+    inside an element exactly when that element's path is a prefix of its own).
+
+    An image's alt text is a block of tag "img": it may name a person, but it is never quoted."""
 
     tag: str
     text: str
     lines: tuple[str, ...]
-    region: str  # "main" | "nav" | "header" | "footer" | "aside"
+    region: str  # "main" | "nav" | "header" | "footer" | "aside" | "quote" (testimonials)
+    path: tuple[int, ...] = ()
 
     @property
     def is_boilerplate(self) -> bool:
         return self.region != "main"
+
+    def inside(self, path: tuple[int, ...]) -> bool:
+        return self.path[: len(path)] == path
 
 
 def parse_html(html: str | bytes) -> etree._Element | None:
@@ -46,6 +56,7 @@ def parse_html(html: str | bytes) -> etree._Element | None:
 
 
 def _region(element: etree._Element) -> str:
+    quote = False
     for node in element.iterancestors():
         tag = node.tag if isinstance(node.tag, str) else ""
         if tag in _BOILERPLATE_TAGS:
@@ -55,7 +66,8 @@ def _region(element: etree._Element) -> str:
         hint = f"{node.get('class') or ''} {node.get('id') or ''}"
         if _BOILERPLATE_HINT.search(hint):
             return "footer" if "footer" in hint.lower() else "nav"
-    return "main"
+        quote = quote or tag == "blockquote" or bool(_QUOTE_HINT.search(hint))
+    return "quote" if quote else "main"
 
 
 def _own_text(element: etree._Element) -> list[str]:
@@ -79,8 +91,16 @@ def text_blocks(html: str | bytes) -> list[Block]:
     for bad in root.xpath("|".join(f"//{tag}" for tag in _DROP_TAGS)):
         bad.drop_tree()
     blocks: list[Block] = []
+    paths: dict[etree._Element, tuple[int, ...]] = {root: ()}
     for element in root.iter():
+        base = paths.get(element, ())
+        for position, child in enumerate(element):
+            paths[child] = (*base, position)
         tag = element.tag if isinstance(element.tag, str) else ""
+        if tag == "img" and (element.get("alt") or "").strip():
+            alt = " ".join(element.get("alt", "").split())
+            blocks.append(Block("img", alt, (alt,), _region(element), paths[element]))
+            continue
         if tag not in BLOCK_TAGS:
             continue
         raw = "".join(_own_text(element)).replace("\xa0", " ")
@@ -92,7 +112,11 @@ def text_blocks(html: str | bytes) -> list[Block]:
         if not lines:
             continue
         region = _BOILERPLATE_TAGS.get(tag) or _region(element)
-        blocks.append(Block(tag=tag, text=" ".join(lines), lines=lines, region=region))
+        if tag == "blockquote" and region == "main":
+            region = "quote"
+        blocks.append(
+            Block(tag=tag, text=" ".join(lines), lines=lines, region=region, path=paths[element])
+        )
     return blocks
 
 

@@ -1,7 +1,13 @@
-"""People named on practice pages: "Meet Dr. Ana Ruiz, MD", "Jordan Lee, PA-C" -> name parts, credentials, role.
+"""People named on practice pages: "Meet Dr. Ana Ruiz, MD", "Jordan Lee, PA-C" -> name parts,
+credentials, role.
 
-Precision over recall: a person needs a first and last name AND either credentials we recognise or a
-"Dr." title in a heading. Bare capitalised phrases ("Skin Rejuvenation") never become people.
+Precision over recall: a person needs a first and last name AND something that says they are a
+person of the practice: credentials we recognise ("Ana Ruiz, MD", "Ana Ruiz MD"), a job title
+beside or under the name ("Ana Ruiz, Board-Certified Dermatologist"; a card's heading over
+"Physician Assistant"), "Dr." in a heading or an image's alt text, or "Dr. Ana Ruiz is a
+board-certified dermatologist". Bare capitalised phrases ("Skin Rejuvenation") never become people.
+The role comes from credentials first, then titles (crawler/extract/titles.py), then markup types.
+Pure.
 """
 
 from __future__ import annotations
@@ -18,12 +24,14 @@ from crawler.extract.normalise import (
     role_for_credentials,
     tidy_name_part,
 )
+from crawler.extract.titles import Title, read_title
 
 _LETTERS_UP = "A-ZÀ-ÖØ-Þ"
 _LETTERS_LOW = "a-zß-öø-ÿ"
 _WORD = rf"[{_LETTERS_UP}][{_LETTERS_UP}{_LETTERS_LOW}'’]*[{_LETTERS_LOW}](?:-[{_LETTERS_UP}][{_LETTERS_LOW}'’{_LETTERS_UP}]*[{_LETTERS_LOW}])?"
 _INITIAL = rf"[{_LETTERS_UP}]\."
-_FULL_NAME = rf"{_WORD}(?:\s+(?:{_INITIAL}|{_WORD})){{1,3}}"
+_PARTICLE = r"(?:de|del|della|de la|de los|da|das|do|dos|van|van de|van der|von|der|di|du|le|la|bin|ibn|al|el|st\.)"
+_FULL_NAME = rf"(?:{_INITIAL}\s+)?{_WORD}(?:\s+(?:{_INITIAL}|{_WORD}|{_PARTICLE}(?=\s+[{_LETTERS_UP}]))){{1,4}}"
 _SUFFIX = r"(?:,?\s+(?P<suffix>Jr\.?|Sr\.?|II|III|IV)(?![A-Za-z]))?"
 
 
@@ -44,7 +52,23 @@ _CREDENTIAL_LIST = rf"{_CREDENTIAL}(?:\s*[,/]\s*{_CREDENTIAL}|\s+{_CREDENTIAL})*
 _WITH_CREDENTIALS = re.compile(
     rf"(?P<dr>\bDr\.?\s+)?(?P<name>{_FULL_NAME}){_SUFFIX}\s*(?:,\s*|\(\s*)(?P<credentials>{_CREDENTIAL_LIST})",
 )
+# "Jane Holcomb MD": no comma, so only degrees and licences written in capitals count.
+_STRONG_CREDENTIAL = r"(?:M\.?\s?D\.?|D\.?\s?O\.?|PA-C|FNP-C|FNP-BC|NP-C|APRN|RN|MBBS)(?![A-Za-z])"
+_WITH_BARE_CREDENTIALS = re.compile(
+    rf"(?P<dr>\bDr\.?\s+)?(?P<name>{_FULL_NAME}){_SUFFIX}\s+(?P<credentials>{_STRONG_CREDENTIAL}"
+    rf"(?:\s*[,/]?\s*{_CREDENTIAL})*)"
+)
 _WITH_TITLE = re.compile(rf"\bDr\.?\s+(?P<name>{_FULL_NAME}){_SUFFIX}")
+# "Dr. Ana Ruiz is a board-certified dermatologist" / "Ana Ruiz is our physician assistant".
+_IS_A = re.compile(
+    rf"(?P<dr>\bDr\.?\s+)?(?P<name>{_FULL_NAME}){_SUFFIX},?\s+(?:is|was|has been|serves as)\s+"
+    r"(?:a|an|the|our|one of our)\s+(?P<title>[^.;:]{3,90})"
+)
+# "Ana Ruiz, Board-Certified Dermatologist" / "Ana Ruiz – Physician Assistant" / "Ana Ruiz | NP".
+_WITH_JOB = re.compile(
+    rf"^\s*(?P<dr>Dr\.?\s+)?(?P<name>{_FULL_NAME}){_SUFFIX}\s*(?:,|\s[–—|-]\s|:)\s*(?P<title>.{{3,90}})$"
+)
+_BARE_NAME = re.compile(rf"^\s*(?P<dr>Dr\.?\s+)?(?P<name>{_FULL_NAME}){_SUFFIX}\s*,?\s*$")
 # Spelled-out roles after a name ("Mia Castillo, Licensed Aesthetician"): a role, not a credential.
 ROLE_PHRASES = (
     (
@@ -55,11 +79,8 @@ ROLE_PHRASES = (
     (r"(?:certified )?physician assistant", "physician_assistant"),
     (r"(?:registered nurse|nurse injector|aesthetic nurse|cosmetic nurse)", "nurse"),
 )
-_WITH_ROLE = re.compile(
-    rf"(?P<name>{_FULL_NAME})\s*,\s*(?P<phrase>(?i:"
-    + "|".join(f"(?P<r{index}>{pattern})" for index, (pattern, _role) in enumerate(ROLE_PHRASES))
-    + r"))\b"
-)
+# Fellowships only physicians hold: "Ana Ruiz, FAAD" is a dermatologist even without "MD".
+PHYSICIAN_FELLOWSHIPS = frozenset({"FAAD", "FACS", "FAACS", "FACMS", "FAAFPRS", "FASOPRS", "FRCSC"})
 
 
 def role_from_phrase(text: str) -> str | None:
@@ -85,7 +106,11 @@ _NOT_NAME_WORDS = {
     "patients", "patient", "our", "staff", "practice", "office", "location", "locations", "reviews",
     "specials", "pricing", "prices", "gift", "cards", "blog", "news", "facial", "rejuvenation",
     "therapy", "injectables", "fillers", "botox", "profile", "bio", "biography", "meet", "contact",
-    "welcome", "about", "dermatologist", "surgeon",
+    "welcome", "about", "dermatologist", "surgeon", "department", "division", "program", "school",
+    "faculty", "providers", "physicians", "doctors", "street", "road", "avenue", "suite", "drive",
+    "boulevard", "parkway", "plaza", "consultation", "consult", "request", "online", "today",
+    "learn", "more", "read", "view", "full", "your", "acne", "scars", "scar", "peel",
+    "peels", "filler", "lasers", "procedure", "procedures", "before", "after", "gallery",
 }  # fmt: skip
 
 
@@ -102,18 +127,52 @@ class Person:
     role: str = "other"
     is_physician: bool = False
     titled_doctor: bool = False  # written as "Dr. ..." (not proof of MD/DO on its own)
-    typed_physician: bool = (
-        False  # schema.org Physician markup with no credentials to contradict it
-    )
+    typed_physician: bool = False  # schema.org Physician markup with nothing to contradict it
     role_hint: str | None = None  # from a spelled-out title, used when credentials say nothing
     npi: str | None = None  # only from markup or the person's own page, check digit verified
+    title_role: str | None = None  # what a job title beside the name says (titles.py)
+    title_needs_doctor: bool = False  # that title names a physician only with "Dr." or MD/DO
+    title_specialties: list[str] = field(default_factory=list)
+    other_specialty: str | None = None  # a title's specialty outside the directory
 
     @property
     def key(self) -> str:
         return name_key(self.name)
 
+    def note_title(self, title: Title) -> None:
+        """Take in what a job title says; a staff title is never overruled by a physician word
+        ("Physician Assistant" read elsewhere as "physician")."""
+        staff_known = self.title_role not in (None, "physician")
+        if title.role and not (staff_known and title.role == "physician"):
+            self.title_role = title.role
+            self.title_needs_doctor = title.needs_doctor if title.role == "physician" else False
+        for slug in title.specialties:
+            if slug not in self.title_specialties:
+                self.title_specialties.append(slug)
+        self.other_specialty = self.other_specialty or title.other_specialty
+        self.settle_role()
+
+    def settle_role(self) -> None:
+        """The role, from what is known: credentials, then titles, then markup, then "Dr."."""
+        role = role_for_credentials(self.credentials)
+        if role == "other":
+            if set(self.credentials) & PHYSICIAN_FELLOWSHIPS:
+                role = "physician"
+            elif self.title_role and self.title_role != "physician":
+                role = self.title_role
+            elif (
+                self.title_role == "physician"
+                and (not self.title_needs_doctor or self.titled_doctor)
+                or self.typed_physician
+            ):
+                role = "physician"
+            elif self.role_hint:
+                role = self.role_hint
+        self.role = role
+        self.is_physician = role == "physician"
+
     def merge(self, other: Person) -> None:
-        """Fold credentials seen elsewhere for the same person into this one."""
+        """Fold what is known elsewhere of the same person into this one."""
         for credential in other.credentials:
             if credential not in self.credentials:
                 self.credentials.append(credential)
@@ -123,12 +182,20 @@ class Person:
         self.typed_physician = self.typed_physician or other.typed_physician
         self.role_hint = self.role_hint or other.role_hint
         self.npi = self.npi or other.npi
-        self.role = role_for_credentials(self.credentials)
-        if self.role == "other" and self.typed_physician:
-            self.role = "physician"
-        elif self.role == "other" and self.role_hint:
-            self.role = self.role_hint
-        self.is_physician = self.role == "physician"
+        if other.title_role:
+            self.note_title(
+                Title(
+                    role=other.title_role,
+                    specialties=tuple(other.title_specialties),
+                    other_specialty=other.other_specialty,
+                    needs_doctor=other.title_needs_doctor,
+                )
+            )
+        for slug in other.title_specialties:
+            if slug not in self.title_specialties:
+                self.title_specialties.append(slug)
+        self.other_specialty = self.other_specialty or other.other_specialty
+        self.settle_role()
 
 
 def _name_tokens(raw: str) -> list[str] | None:
@@ -139,15 +206,19 @@ def _name_tokens(raw: str) -> list[str] | None:
         if word in _NOT_NAME_WORDS or word in _LEADING_WORDS:
             tokens = tokens[index + 1 :]
             break
-    if len(tokens) < 2 or tokens[0].endswith("."):
+    if len(tokens) < 2:
         return None
+    if tokens[0].endswith(".") and (len(tokens) < 3 or tokens[1].endswith(".")):
+        return None  # "J. Smith": an initial and a surname say too little
     if tokens[-1].endswith("."):  # an initial cannot be a last name
         return None
-    if any(
-        re.search(r"['’]s$", token) for token in tokens
-    ):  # "Dr. Scholl's": a brand, not a person
+    if any(re.search(r"['’]s$", token) for token in tokens):  # "Dr. Scholl's": a brand
         return None
     return tokens
+
+
+_PARTICLES = {"de", "del", "della", "la", "los", "da", "das", "do", "dos", "van", "von", "der",
+              "di", "du", "le", "bin", "ibn", "al", "el", "st."}  # fmt: skip
 
 
 def _person(
@@ -160,44 +231,81 @@ def _person(
     tokens = _name_tokens(raw_name)
     if tokens is None:
         return None
-    middle = " ".join(tokens[1:-1]) or None
-    role = role_for_credentials(credentials)
-    if role == "other" and role_hint:
-        role = role_hint
-    return Person(
+    last = [tokens[-1]]
+    middle_tokens = tokens[1:-1]
+    while middle_tokens and middle_tokens[-1].lower() in _PARTICLES:  # "de la Cruz"
+        last.insert(0, middle_tokens.pop())
+    person = Person(
         name=" ".join(tokens),
         first_name=tokens[0],
-        middle_name=middle,
-        last_name=tokens[-1],
+        middle_name=" ".join(middle_tokens) or None,
+        last_name=" ".join(last),
         suffix=suffix.rstrip(".") + "."
         if suffix and suffix.lower().startswith(("jr", "sr"))
         else suffix,
         credentials=credentials,
-        role=role,
-        is_physician=role == "physician",
         titled_doctor=titled,
         role_hint=role_hint,
     )
+    person.settle_role()
+    return person
+
+
+def _credentials_of(text: str) -> list[str]:
+    return normalise_credentials(re.split(r"[,/]|\s+(?=[A-Z])", text))
+
+
+def _add(found: dict[str, Person], person: Person | None) -> None:
+    if person is None:
+        return
+    if person.key in found:
+        found[person.key].merge(person)
+    else:
+        found[person.key] = person
+
+
+def _with_job(match: re.Match) -> Person | None:
+    """A name with a title beside it: a person only when the title names a role."""
+    title = read_title(match.group("title"))
+    if title.role is None:
+        return None
+    person = _person(match.group("name"), match.group("suffix"), [], bool(match.group("dr")))
+    if person is not None:
+        person.note_title(title)
+    return person
 
 
 def people_from_text(text: str, *, heading: bool = False) -> list[Person]:
-    """People named in one text block. "Dr. First Last" without credentials only counts in headings."""
+    """People named in one line or block of text. "Dr. First Last" without credentials or a title
+    only counts in headings (and image alt text)."""
     found: dict[str, Person] = {}
-    for match in _WITH_CREDENTIALS.finditer(text):
-        credentials = normalise_credentials(
-            re.split(r"[,/]|\s+(?=[A-Z])", match.group("credentials"))
-        )
-        person = _person(
-            match.group("name"), match.group("suffix"), credentials, bool(match.group("dr"))
-        )
-        if person:
-            found.setdefault(person.key, person).merge(person)
+    for pattern in (_WITH_CREDENTIALS, _WITH_BARE_CREDENTIALS):
+        for match in pattern.finditer(text):
+            credentials = _credentials_of(match.group("credentials"))
+            _add(
+                found,
+                _person(
+                    match.group("name"), match.group("suffix"), credentials, bool(match.group("dr"))
+                ),
+            )
     for match in _WITH_ROLE.finditer(text):
-        person = _person(
-            match.group("name"), None, [], False, role_from_phrase(match.group("phrase"))
+        _add(
+            found,
+            _person(match.group("name"), None, [], False, role_from_phrase(match.group("phrase"))),
         )
-        if person:
-            found.setdefault(person.key, person).merge(person)
+    for match in _IS_A.finditer(text):
+        title = read_title(match.group("title"))
+        if title.role is None or (
+            title.role == "physician" and title.needs_doctor and not match.group("dr")
+        ):
+            continue
+        person = _person(match.group("name"), match.group("suffix"), [], bool(match.group("dr")))
+        if person is not None and (person.key in found or match.group("dr") or title.role):
+            person.note_title(title)
+            _add(found, person)
+    match = _WITH_JOB.match(text)
+    if match and not _CREDENTIALS_ONLY.match(match.group("title")):
+        _add(found, _with_job(match))
     if heading:
         for match in _WITH_TITLE.finditer(text):
             person = _person(match.group("name"), match.group("suffix"), [], True)
@@ -207,7 +315,18 @@ def people_from_text(text: str, *, heading: bool = False) -> list[Person]:
     return list(found.values())
 
 
+_WITH_ROLE = re.compile(
+    rf"(?P<name>{_FULL_NAME})\s*,\s*(?P<phrase>(?i:"
+    + "|".join(f"(?P<r{index}>{pattern})" for index, (pattern, _role) in enumerate(ROLE_PHRASES))
+    + r"))\b"
+)
 _ONLY_CREDENTIALS = re.compile(rf"^\s*\(?\s*{_CREDENTIAL_LIST}\s*\)?\s*$")
+_CREDENTIALS_ONLY = _ONLY_CREDENTIALS
+# Two words run together by markup ("Ana RuizBoard-Certified"), not a "Mc"/"Mac"/"De" name.
+_RUN_TOGETHER = re.compile(
+    rf"(?<=[{_LETTERS_LOW}]{{2}})(?<!Mac)(?=[{_LETTERS_UP}][{_LETTERS_LOW}])"
+)
+LABEL_TAGS = HEADING_TAGS | {"dt", "caption", "figcaption", "th", "td", "img", "strong", "b", "li"}
 
 
 def _uncapitalise(line: str) -> str:
@@ -220,31 +339,76 @@ def _uncapitalise(line: str) -> str:
     return (tidy_name_part(name) or name) + rest
 
 
-def people_from_blocks(blocks: list[Block]) -> list[Person]:
-    """People named in a page's main-region blocks, merged by name (credentials united).
+def _bare_person(line: str, title_line: str | None) -> Person | None:
+    """A line that is only a name, confirmed by the title line under it ("Physician Assistant")."""
+    match = _BARE_NAME.match(line)
+    if not match or not title_line:
+        return None
+    if _ONLY_CREDENTIALS.match(title_line):
+        credentials = _credentials_of(title_line.strip(" ()"))
+        return _person(
+            match.group("name"), match.group("suffix"), credentials, bool(match.group("dr"))
+        )
+    title = read_title(title_line)
+    if title.role is None:
+        return None
+    person = _person(match.group("name"), match.group("suffix"), [], bool(match.group("dr")))
+    if person is not None:
+        person.note_title(title)
+    return person
 
-    A heading naming someone followed by a block of nothing but credentials ("<h3>Hailey Dunn</h3>
-    <p>PA-C</p>") is read as one line.
+
+def people_with_anchors(blocks: list[Block]) -> tuple[list[Person], dict[str, list[int]]]:
+    """People named in a page's blocks (navigation, footers and testimonials ignored), merged by
+    name, and for each person's key the indexes of the blocks that name them.
+
+    A label (heading, card title, table cell, alt text) that is only a name is a person when the
+    line or block under it is a title or credentials ("<h3>Hailey Dunn</h3><p>PA-C</p>").
     """
     found: dict[str, Person] = {}
-    main = [block for block in blocks if block.region not in ("nav", "footer")]
-    for index, block in enumerate(main):
-        heading = block.tag in HEADING_TAGS or block.tag in ("dt", "caption", "figcaption")
-        lines = list(block.lines)
-        following = main[index + 1].text if index + 1 < len(main) else ""
-        if heading and len(lines) == 1 and _ONLY_CREDENTIALS.match(following):
-            lines = [f"{lines[0].rstrip(' ,')}, {following.strip(' ()')}"]
-        for line in lines:
-            for person in people_from_text(_uncapitalise(line), heading=heading):
-                if person.key in found:
-                    found[person.key].merge(person)
-                else:
-                    found[person.key] = person
-    return list(found.values())
+    anchors: dict[str, list[int]] = {}
+    for index, block in enumerate(blocks):
+        if block.region in ("nav", "footer", "quote"):
+            continue
+        label = block.tag in LABEL_TAGS
+        lines = [_uncapitalise(line) for line in block.lines]
+        following = next(
+            (b for b in blocks[index + 1 : index + 3] if b.region not in ("nav", "footer")), None
+        )
+        next_line = _uncapitalise(following.lines[0]) if following is not None else None
+        named: list[Person] = []
+        for position, line in enumerate(lines):
+            people = people_from_text(line, heading=label)
+            if not people and _RUN_TOGETHER.search(line):
+                split = _RUN_TOGETHER.sub("\n", line).split("\n")
+                people = people_from_text(split[0], heading=label) or [
+                    p for p in [_bare_person(split[0], " ".join(split[1:]))] if p
+                ]
+            title_line = lines[position + 1] if position + 1 < len(lines) else None
+            if label and title_line is None:
+                title_line = next_line
+            bare = _bare_person(line, title_line) if (label or len(lines) > 1) else None
+            if bare is not None:
+                people = [p for p in people if p.key != bare.key] + [bare]
+                for person in people:
+                    if person.key == bare.key and person is not bare:
+                        bare.merge(person)
+            named.extend(people)
+        for person in named:
+            _add(found, person)
+            anchors.setdefault(person.key, [])
+            if index not in anchors[person.key]:
+                anchors[person.key].append(index)
+    return list(found.values()), anchors
+
+
+def people_from_blocks(blocks: list[Block]) -> list[Person]:
+    """People named in a page's main-region blocks, merged by name (see people_with_anchors)."""
+    return people_with_anchors(blocks)[0]
 
 
 def people_from_html(html: str | bytes) -> list[Person]:
-    """People named on a page (see people_from_blocks)."""
+    """People named on a page (see people_with_anchors)."""
     return people_from_blocks(text_blocks(html))
 
 
@@ -276,7 +440,10 @@ def person_from_name(raw: str, extra_credentials: list[str] | None = None) -> Pe
         head = head[: suffix_match.start()]
     if not re.fullmatch(_FULL_NAME, head):
         return None
-    return _person(head, suffix, credentials, titled, role_from_phrase(tail) if tail else None)
+    person = _person(head, suffix, credentials, titled, role_from_phrase(tail) if tail else None)
+    if person is not None and tail:
+        person.note_title(read_title(tail))
+    return person
 
 
 _NPI_TEXT = re.compile(

@@ -1,55 +1,58 @@
-"""schema.org data (JSON-LD, microdata, RDFa via extruct) -> people, practice names, addresses, phones.
+"""What a page's structured data says: practices, people, their roles and specialties, and offers.
 
-Ratings and reviews are never read: they are marketing, not facts about who offers what.
+Reads the one schema.org graph of crawler/extract/markup.py, whatever syntax it came in. A person is
+a Person / Physician / IndividualPhysician (or an h-card); their role comes from credentials
+(honorificSuffix, hasCredential, the name's own "MD"), then the jobTitle, then the type. Offers are
+`makesOffer`, `hasOfferCatalog`, `availableService` and a `provider`'s Service or MedicalProcedure:
+each becomes an offer statement scoped to whoever makes it. Ratings and reviews are never read.
+Pure: no I/O.
 """
 
 from __future__ import annotations
 
-import json
 import re
-from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any
-
-import extruct
 
 from crawler.extract.contact import merge_addresses
-from crawler.extract.html_text import parse_html
+from crawler.extract.markup import Markup, Thing, markup_from_html
 from crawler.extract.normalise import (
     collapse_ws,
+    normalise_credentials,
     normalise_state,
     normalise_zip,
     npi_is_valid,
     phone_e164,
+    refine_specialties,
     specialties_from_text,
 )
-from crawler.extract.people import Person, person_from_name, role_from_phrase
+from crawler.extract.people import Person, person_from_name
+from crawler.extract.terms import find_terms
+from crawler.extract.titles import read_title
 
-PERSON_TYPES = frozenset({"Person", "Physician", "Dermatologist"})
+PERSON_TYPES = frozenset({"Person", "Physician", "IndividualPhysician", "Dermatologist"})
+# Physician is also a schema.org MedicalOrganization; with a person's name it is a person.
+PHYSICIAN_TYPES = frozenset({"Physician", "IndividualPhysician"})
 PRACTICE_TYPES = frozenset(
     {
         "MedicalClinic", "MedicalBusiness", "MedicalOrganization", "Physician", "Dentist",
         "LocalBusiness", "HealthAndBeautyBusiness", "DaySpa", "BeautySalon", "Organization",
         "Hospital", "MedicalSpecialty", "Dermatology", "PlasticSurgery", "Optician",
+        "CollegeOrUniversity", "EducationalOrganization", "HealthClub",
     }
 )  # fmt: skip
-_IGNORED_KEYS = frozenset({"aggregateRating", "review", "reviews", "rating", "reviewRating"})
-_NESTED_PEOPLE_KEYS = (
-    "employee",
-    "employees",
-    "member",
-    "members",
-    "founder",
-    "physician",
-    "author",
-    "staff",
+ARTICLE_TYPES = frozenset(
+    {"BlogPosting", "Article", "NewsArticle", "SocialMediaPosting", "Report", "ScholarlyArticle"}
 )
-_SCHEMA_PREFIX = re.compile(r"^https?://schema\.org/")
+OFFERED_TYPES = frozenset(
+    {"Service", "MedicalProcedure", "MedicalTherapy", "TherapeuticProcedure", "Product",
+     "CosmeticProcedure", "MedicalTest", "Offer"}
+)  # fmt: skip
+_PEOPLE_PROPERTIES = ("employee", "employees", "member", "members", "founder", "physician", "staff")
 
 
 @dataclass
 class StructuredData:
-    """What a page's schema.org markup says about practices and people."""
+    """What a page's structured data says about practices, people and offers."""
 
     practice_names: list[str] = field(default_factory=list)
     people: list[Person] = field(default_factory=list)
@@ -57,77 +60,23 @@ class StructuredData:
     telephones: list[str] = field(default_factory=list)
     specialties: list[str] = field(default_factory=list)
     person_specialties: dict[str, list[str]] = field(default_factory=dict)  # person key -> slugs
+    person_other_specialty: dict[str, str] = field(default_factory=dict)  # key -> "cardiology"
+    # {"term", "quote", "person": key or None (the practice)}; quote is the markup's own text
+    offers: list[dict] = field(default_factory=list)
+    page_types: set[str] = field(default_factory=set)
+    site_name: str | None = None
+    og_type: str | None = None
 
 
-def _short(value: str) -> str:
-    return _SCHEMA_PREFIX.sub("", value)
-
-
-def _from_rdfa(node: Any) -> Any:
-    """RDFa (expanded JSON-LD) -> the compact shape JSON-LD and microdata already have."""
-    if isinstance(node, list):
-        values = [_from_rdfa(item) for item in node]
-        return values[0] if len(values) == 1 else values
-    if not isinstance(node, dict):
-        return node
-    if "@value" in node:
-        return node["@value"]
-    compact: dict[str, Any] = {}
-    for key, value in node.items():
-        if key == "@type":
-            types = value if isinstance(value, list) else [value]
-            compact["@type"] = [_short(t) for t in types]
-        elif key.startswith("@"):
-            compact[key] = value
-        else:
-            compact[_short(key)] = _from_rdfa(value)
-    return compact
-
-
-def _types(node: dict) -> set[str]:
-    raw = node.get("@type") or []
-    types = raw if isinstance(raw, list) else [raw]
-    return {_short(str(t)) for t in types}
-
-
-def _walk(node: Any) -> Iterator[dict]:
-    """Every schema.org object in `node`, depth first, skipping ratings and reviews."""
-    if isinstance(node, list):
-        for item in node:
-            yield from _walk(item)
-    elif isinstance(node, dict):
-        if "@type" in node:
-            yield node
-        for key, value in node.items():
-            if key not in _IGNORED_KEYS and (isinstance(value, (dict, list))):
-                yield from _walk(value)
-
-
-def _text(value: Any) -> str | None:
-    if isinstance(value, list):
-        value = next((v for v in value if isinstance(v, (str, int))), None)
-    if isinstance(value, dict):
-        value = value.get("name") or value.get("@value")
-    if isinstance(value, (str, int)):
-        text = collapse_ws(str(value))
-        return text or None
-    return None
-
-
-def _texts(value: Any) -> list[str]:
-    values = value if isinstance(value, list) else [value]
-    return [t for t in (_text(v) for v in values) if t]
-
-
-def _address(value: Any) -> dict | None:
-    if isinstance(value, list):
-        value = value[0] if value else None
-    if not isinstance(value, dict):
+def _address(thing: Thing | None) -> dict | None:
+    if thing is None:
         return None
-    street = _text(value.get("streetAddress"))
-    city = _text(value.get("addressLocality"))
-    state = normalise_state(_text(value.get("addressRegion")))
-    postal_code = normalise_zip(_text(value.get("postalCode")))
+    if not thing.props and thing.text("name"):
+        return None
+    street = thing.text("streetAddress")
+    city = thing.text("addressLocality")
+    state = normalise_state(thing.text("addressRegion"))
+    postal_code = normalise_zip(thing.text("postalCode"))
     if not (street or city or postal_code):
         return None
     return {
@@ -139,121 +88,169 @@ def _address(value: Any) -> dict | None:
     }
 
 
-def _npi(value: Any) -> str | None:
-    """An NPI from schema.org `identifier`: a PropertyValue with propertyID "NPI", or a bare NPI."""
-    values = value if isinstance(value, list) else [value]
-    for entry in values:
-        if isinstance(entry, dict):
-            kind = str(entry.get("propertyID") or entry.get("name") or "")
-            candidate = str(entry.get("value") or "").strip()
-            if "npi" in kind.lower() and npi_is_valid(candidate):
+def _npi(thing: Thing) -> str | None:
+    """An NPI from `identifier`: a PropertyValue with propertyID "NPI", or a bare valid NPI."""
+    for value in thing.values("identifier"):
+        if isinstance(value, Thing):
+            kind = (value.text("propertyID") or value.text("name") or "").lower()
+            candidate = (value.text("value") or "").strip()
+            if "npi" in kind and npi_is_valid(candidate):
                 return candidate
-        elif isinstance(entry, (str, int)) and npi_is_valid(str(entry).strip()):
-            return str(entry).strip()
+        elif npi_is_valid(str(value).strip()):
+            return str(value).strip()
     return None
 
 
-def _specialty_slugs(value: Any) -> list[str]:
+def _specialty_slugs(thing: Thing) -> list[str]:
     slugs: list[str] = []
-    for text in _texts(value):
+    for text in thing.texts("medicalSpecialty"):
         # "https://schema.org/PlasticSurgery" -> "Plastic Surgery"
-        words = re.sub(r"(?<=[a-z])(?=[A-Z])", " ", _short(text))
+        words = re.sub(r"(?<=[a-z])(?=[A-Z])", " ", text.rsplit("/", 1)[-1])
         for slug in specialties_from_text(words):
             if slug not in slugs:
                 slugs.append(slug)
-    return slugs
+    return refine_specialties(slugs)
 
 
-def _add_unique(target: list, value: Any) -> None:
+def _credentials(thing: Thing) -> list[str]:
+    raw = thing.texts("honorificSuffix")
+    for credential in thing.things("hasCredential"):
+        raw += credential.texts("credentialCategory") + credential.texts("name")
+    raw += [v for v in thing.values("hasCredential") if isinstance(v, str)]
+    return normalise_credentials(raw)
+
+
+def _person(thing: Thing) -> Person | None:
+    name = thing.text("name")
+    if not name and (thing.text("givenName") or thing.text("familyName")):
+        name = " ".join(t for t in (thing.text("givenName"), thing.text("familyName")) if t)
+    if not name:
+        return None
+    prefix = thing.text("honorificPrefix") or ""
+    person = person_from_name(name, _credentials(thing))
+    if person is None:
+        return None
+    person.titled_doctor = person.titled_doctor or prefix.lower().startswith("dr")
+    person.npi = _npi(thing)
+    for title in thing.texts("jobTitle") + thing.texts("hasOccupation"):
+        person.note_title(read_title(title))
+    if thing.is_a(*PHYSICIAN_TYPES) and person.role == "other":
+        # An explicitly typed physician with no credentials or title to contradict the markup.
+        person.typed_physician = True
+        person.settle_role()
+    return person
+
+
+def _offered_terms(thing: Thing) -> list[tuple[str, str]]:
+    """(term, quote) for an offered Service / Procedure / Offer that names the procedure.
+
+    The quote is the markup's own description when it names the procedure, else its name."""
+    out = []
+    texts = thing.texts("description") + thing.texts("name")
+    for inner in thing.things("itemOffered"):
+        texts = inner.texts("description") + inner.texts("name") + texts
+    for text in texts:
+        mentions = find_terms(text)
+        if mentions:
+            out.append((mentions[0].term, collapse_ws(text)))
+            break
+    return out
+
+
+def _offers_of(thing: Thing, depth: int = 0) -> list[tuple[str, str]]:
+    """What `thing` (a practice or a person) says it offers, through every offer property."""
+    if depth > 4:
+        return []
+    found: list[tuple[str, str]] = []
+    for offer in thing.things("makesOffer") + thing.things("availableService"):
+        found += _offered_terms(offer)
+    for catalog in thing.things("hasOfferCatalog"):
+        found += _catalog_terms(catalog, depth + 1)
+    return found
+
+
+def _catalog_terms(catalog: Thing, depth: int) -> list[tuple[str, str]]:
+    found: list[tuple[str, str]] = []
+    if depth > 6:
+        return found
+    for element in catalog.things("itemListElement"):
+        if element.is_a("OfferCatalog"):
+            found += _catalog_terms(element, depth + 1)
+        else:
+            found += _offered_terms(element)
+            for inner in element.things("item"):
+                found += _offered_terms(inner)
+    return found
+
+
+def _add_unique(target: list, value) -> None:
     if value and value not in target:
         target.append(value)
 
 
-def structured_from_items(items: list[dict]) -> StructuredData:
-    """Read schema.org objects (already compacted) into StructuredData."""
-    data = StructuredData()
-    for node in _walk(items):
-        types = _types(node)
-        name = _text(node.get("name"))
-        person: Person | None = None
-        if types & PERSON_TYPES:
-            if not name and (node.get("givenName") or node.get("familyName")):
-                name = " ".join(
-                    t for t in (_text(node.get("givenName")), _text(node.get("familyName"))) if t
-                )
-            if name:
-                person = person_from_name(name, _texts(node.get("honorificSuffix")))
-            if person and person.role == "other":
-                hint = next(
-                    (r for r in map(role_from_phrase, _texts(node.get("jobTitle"))) if r), None
-                )
-                if hint:
-                    person.role_hint = person.role = hint
-            if person:
-                person.npi = _npi(node.get("identifier"))
-            if person and "Physician" in types and not person.credentials:
-                # An explicitly typed Physician with no credentials to contradict the markup.
-                person.role, person.is_physician, person.typed_physician = "physician", True, True
-        if person:
+def structured_from_markup(markup: Markup) -> StructuredData:
+    """Read a page's schema.org graph into StructuredData."""
+    data = StructuredData(site_name=markup.site_name, og_type=markup.og_type)
+    people: dict[int, Person] = {}
+    for thing in markup.walk():
+        data.page_types |= thing.types & (ARTICLE_TYPES | {"FAQPage", "MedicalWebPage"})
+        person = _person(thing) if thing.is_a(*PERSON_TYPES) else None
+        if person is None and thing.is_a("Physician") is False and thing.is_a(*PERSON_TYPES):
+            continue
+        if person is not None:
+            people[id(thing)] = person
             existing = next((p for p in data.people if p.key == person.key), None)
             if existing:
                 existing.merge(person)
             else:
                 data.people.append(person)
-            for slug in _specialty_slugs(node.get("medicalSpecialty")):
+            for slug in _specialty_slugs(thing):
                 _add_unique(data.person_specialties.setdefault(person.key, []), slug)
-        elif types & PRACTICE_TYPES and name:
-            _add_unique(data.practice_names, name)
-        for slug in _specialty_slugs(node.get("medicalSpecialty")):
+            for title in thing.texts("jobTitle"):
+                info = read_title(title)
+                for slug in info.specialties:
+                    _add_unique(data.person_specialties.setdefault(person.key, []), slug)
+                if info.other_specialty:
+                    data.person_other_specialty.setdefault(person.key, info.other_specialty)
+        elif thing.is_a(*PRACTICE_TYPES) and thing.text("name"):
+            _add_unique(data.practice_names, thing.text("name"))
+        for slug in _specialty_slugs(thing) if person is None else []:
             _add_unique(data.specialties, slug)
-        telephones = [t for t in map(phone_e164, _texts(node.get("telephone"))) if t]
-        address = _address(node.get("address"))
-        if address and not person:
-            # A clinic's own telephone goes with its own address (one entity per location).
-            address["phone"] = telephones[0] if telephones else None
-        if address:
-            merge_addresses(data.addresses, [address])
+        telephones = [t for t in map(phone_e164, thing.texts("telephone")) if t]
+        for value in thing.values("address"):
+            address = _address(value) if isinstance(value, Thing) else None
+            if address and person is None:
+                # A clinic's own telephone goes with its own address (one entity per location).
+                address["phone"] = telephones[0] if telephones else None
+            if address:
+                merge_addresses(data.addresses, [address])
         for telephone in telephones:
             _add_unique(data.telephones, telephone)
-        for key in _NESTED_PEOPLE_KEYS:
-            value = node.get(key)
-            if isinstance(value, str) and key in ("physician", "employee", "member"):
-                nested = person_from_name(value)
-                if nested and all(p.key != nested.key for p in data.people):
-                    data.people.append(nested)
+        for key in _PEOPLE_PROPERTIES:
+            for value in thing.values(key):
+                if isinstance(value, str):
+                    nested = person_from_name(value)
+                    if nested and all(p.key != nested.key for p in data.people):
+                        data.people.append(nested)
+        subject = person.key if person is not None else None
+        for term, quote in _offers_of(thing):
+            offer = {"term": term, "quote": quote, "person": subject}
+            if offer not in data.offers:
+                data.offers.append(offer)
+        if thing.is_a("Service", "MedicalProcedure", "MedicalTherapy") and thing.things("provider"):
+            provider = next(iter(thing.things("provider")))
+            provider_person = _person(provider) if provider.is_a(*PERSON_TYPES) else None
+            for term, quote in _offered_terms(thing):
+                offer = {
+                    "term": term,
+                    "quote": quote,
+                    "person": provider_person.key if provider_person else None,
+                }
+                if offer not in data.offers:
+                    data.offers.append(offer)
     return data
-
-
-def json_ld_items(html: str) -> list[dict]:
-    """Every JSON-LD object on the page; one broken script does not hide the others."""
-    root = parse_html(html)
-    if root is None:
-        return []
-    items: list[dict] = []
-    for script in root.xpath("//script[contains(translate(@type,'LDJSON','ldjson'),'ld+json')]"):
-        text = (script.text or "").strip()
-        text = re.sub(r"^\s*(?:<!--|<!\[CDATA\[)|(?:-->|\]\]>)\s*$", "", text)
-        try:
-            document = json.loads(text)
-        except json.JSONDecodeError:
-            continue
-        items.extend(
-            d
-            for d in (document if isinstance(document, list) else [document])
-            if isinstance(d, dict)
-        )
-    return items
 
 
 def structured_from_html(html: str, url: str) -> StructuredData:
     """schema.org facts on a page; malformed markup yields what could be read, never an exception."""
-    items: list[dict] = json_ld_items(html)
-    try:
-        raw = extruct.extract(
-            html, base_url=url, syntaxes=["microdata", "rdfa"], uniform=True, errors="ignore"
-        )
-    except (ValueError, TypeError):  # extruct on an unparsable document
-        raw = {}
-    items += list(raw.get("microdata") or [])
-    items += [_from_rdfa(node) for node in raw.get("rdfa") or []]
-    return structured_from_items(items)
+    return structured_from_markup(markup_from_html(html, url))

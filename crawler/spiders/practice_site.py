@@ -26,355 +26,48 @@ from __future__ import annotations
 import json
 import re
 from collections import Counter
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict
 from pathlib import Path
-from urllib.parse import urljoin, urlsplit
 
 import scrapy
 from scrapy import signals
 from scrapy.exceptions import DontCloseSpider
 from scrapy.http import TextResponse
-from scrapy.linkextractors import IGNORED_EXTENSIONS
 
-from crawler.extract.contact import addresses_from_html, merge_addresses, phones_from_html
-from crawler.extract.evidence import evidence_from_blocks, rank_evidence
-from crawler.extract.html_text import HEADING_TAGS, Block, parse_html, text_blocks
-from crawler.extract.normalise import (
-    collapse_ws,
-    name_key,
-    refine_specialties,
-    specialties_from_text,
+from crawler.extract.links import (
+    is_home_page,
+    link_priority,
+    page_key,
+    page_links,
+    same_site,
+    site_root,
 )
-from crawler.extract.people import Person, npi_from_text, people_from_blocks, people_from_text
-from crawler.extract.structured import structured_from_html
-from crawler.items import PracticeItem, PractitionerItem, utc_now
-from crawler.middlewares import canonical_url, site_of, trap_reason
+from crawler.extract.naming import choose_practice_name, practice_name_from_title
+from crawler.extract.page import PageFacts, read_page_facts
+from crawler.extract.site import SiteState, read_page, site_items, strongest_evidence
+from crawler.items import utc_now
 
-# Links worth reading first, best first: the evidence and the people live on these pages.
-LINK_PRIORITIES = (
-    (re.compile(r"micro-?needl|collagen|skinpen|morpheus|dermapen", re.I), 30),
-    (re.compile(r"team|provider|doctor|physician|staff|our-?people|meet|bio|surgeon", re.I), 20),
-    (re.compile(r"service|treatment|procedure|cosmetic|aesthetic|skin", re.I), 15),
-    (re.compile(r"about|location|contact|office|price|pricing", re.I), 10),
-)
-_SKIPPED_EXTENSIONS = tuple(f".{ext}" for ext in IGNORED_EXTENSIONS)
-_TITLE_SEPARATORS = re.compile(r"\s+[|–—-]\s+|\s*::\s*")
-_GENERIC_TITLE = re.compile(r"^(home|home ?page|welcome|index|main)$", re.I)
-
-
-def link_priority(url: str, text: str = "") -> int:
-    """Scheduling priority of a link: higher for pages likely to name people or the procedure."""
-    haystack = f"{urlsplit(url).path} {text}"
-    return max((score for pattern, score in LINK_PRIORITIES if pattern.search(haystack)), default=0)
-
-
-def site_root(url: str) -> str:
-    """The site root URL ("http://127.0.1.3:8301/") used as website and source key."""
-    parts = urlsplit(url)
-    return f"{parts.scheme}://{parts.netloc}/"
-
-
-def same_site(url: str, root: str) -> bool:
-    """True when `url` has the same scheme, host and port as `root`."""
-    return urlsplit(url).scheme in ("http", "https") and site_of(url) == site_of(root)
-
-
-_INDEX_FILE = re.compile(r"/index\.(?:html?|php)$", re.I)
-
-
-def page_key(url: str) -> str:
-    """The URL a page is known by: canonical, with "/dir/index.html" the same page as "/dir/"."""
-    parts = urlsplit(canonical_url(url))
-    if _INDEX_FILE.search(parts.path) and not parts.query:
-        parts = parts._replace(path=_INDEX_FILE.sub("/", parts.path))
-    return parts.geturl()
-
-
-def is_home_page(url: str) -> bool:
-    return urlsplit(url).path in ("", "/", "/index.html", "/index.htm", "/home", "/home.html")
-
-
-def practice_name_from_title(title: str | None, heading: str | None = None) -> str | None:
-    """The practice part of a home page title.
-
-    "Home | Lakeside Dermatology" -> "Lakeside Dermatology"; "Glow Skin Studio - Med Spa" with the
-    heading "Glow Skin Studio" -> "Glow Skin Studio" (the part the page's <h1> repeats wins).
-    """
-    if not title:
-        return None
-    parts = [p.strip() for p in _TITLE_SEPARATORS.split(title) if p.strip()]
-    parts = [p for p in parts if not _GENERIC_TITLE.match(p)]
-    if heading:
-        for part in parts:
-            if part.lower() == collapse_ws(heading).lower():
-                return part
-    return parts[0] if parts else None
-
-
-def choose_practice_name(structured: list[str], home: list[str], fallback: str) -> str:
-    """Markup names that the home page confirms, else the home page's own name, else markup, else
-    the host ("Denver" as a location's schema.org name never beats "Mile High Plastic Surgery")."""
-    confirmed = {name.lower() for name in home}
-    for name in structured:
-        if name.lower() in confirmed:
-            return name
-    return (home or structured or [fallback])[0]
-
-
-def _extend_unique(target: list, values) -> None:
-    for value in values:
-        if value and value not in target:
-            target.append(value)
-
-
-@dataclass
-class PageFacts:
-    """What one page says: the unit the spider aggregates and journals."""
-
-    root: str
-    url: str
-    people: list[dict] = field(default_factory=list)  # Person fields
-    person_specialties: dict[str, list[str]] = field(default_factory=dict)
-    structured_names: list[str] = field(default_factory=list)
-    home_names: list[str] = field(default_factory=list)
-    addresses: list[dict] = field(default_factory=list)
-    phones: list[str] = field(default_factory=list)
-    subject: str | None = None  # key of the person a profile page is about
-    evidence: list[dict] = field(default_factory=list)
-    specialties: list[str] = field(default_factory=list)
-    links: list[list] = field(default_factory=list)  # [url, priority]
-
-
-def profile_person(blocks: list[Block], people: list[Person]) -> Person | None:
-    """The one person a page is about: named alone in its <h1> (a doctor's bio page), else None."""
-    h1_people: dict[str, Person] = {}
-    for block in blocks:
-        if block.tag == "h1" and not block.is_boilerplate:
-            for person in people_from_text(block.text, heading=True):
-                h1_people[person.key] = person
-    if len(h1_people) != 1:
-        return None
-    key = next(iter(h1_people))
-    return next((p for p in people if p.key == key), h1_people[key])
-
-
-def section_specialties(blocks: list[Block]) -> dict[str, list[str]]:
-    """Specialties claimed in the text under a heading that names one person (a team page's bios)."""
-    result: dict[str, list[str]] = {}
-    current: str | None = None
-    for block in blocks:
-        if block.is_boilerplate:
-            continue
-        if block.tag in HEADING_TAGS:
-            named = people_from_text(block.text, heading=True)
-            current = named[0].key if len(named) == 1 else None
-            continue
-        if current:
-            _extend_unique(result.setdefault(current, []), specialties_from_text(block.text))
-    return result
-
-
-def page_links(html: str, url: str, root: str) -> list[list]:
-    """Same-site links of a page with their priorities, canonical and trap-free."""
-    tree = parse_html(html)
-    if tree is None:
-        return []
-    links: dict[str, int] = {}
-    for anchor in tree.xpath("//a[@href]"):
-        target = urljoin(url, anchor.get("href", "").strip()).split("#", 1)[0]
-        if not same_site(target, root) or urlsplit(target).path.lower().endswith(
-            _SKIPPED_EXTENSIONS
-        ):
-            continue
-        if trap_reason(target):
-            continue
-        target = canonical_url(target)
-        priority = link_priority(target, collapse_ws(anchor.text_content()))
-        links[target] = max(priority, links.get(target, 0))
-    return [[target, priority] for target, priority in links.items()]
-
-
-def read_page_facts(html: str, url: str, root: str, seen_at: str) -> PageFacts:
-    """Everything one page says about its site (pure)."""
-    blocks = text_blocks(html)
-    structured = structured_from_html(html, url)
-    people = people_from_blocks(blocks)
-    for person in structured.people:
-        same = next((p for p in people if p.key == person.key), None)
-        if same is None:
-            people.append(person)
-        else:
-            same.merge(person)
-    facts = PageFacts(root=root, url=url)
-    facts.person_specialties = {k: list(v) for k, v in structured.person_specialties.items()}
-    for key, slugs in section_specialties(blocks).items():
-        _extend_unique(facts.person_specialties.setdefault(key, []), slugs)
-    facts.structured_names = list(structured.practice_names)
-    if is_home_page(url):
-        tree = parse_html(html)
-        title = collapse_ws(" ".join(tree.xpath("//title//text()"))) if tree is not None else ""
-        heading = collapse_ws(" ".join(tree.xpath("//h1//text()"))) if tree is not None else ""
-        site_names = (
-            tree.xpath("//meta[@property='og:site_name']/@content") if tree is not None else []
-        )
-        _extend_unique(facts.home_names, [collapse_ws(n) for n in site_names])
-        _extend_unique(facts.home_names, [practice_name_from_title(title, heading)])
-    merge_addresses(facts.addresses, structured.addresses + addresses_from_html(html))
-    _extend_unique(facts.phones, structured.telephones + phones_from_html(html))
-    main_text = " ".join(b.text for b in blocks if not b.is_boilerplate)
-    subject = profile_person(blocks, people)
-    if subject is not None:
-        # An NPI written on a doctor's own page is theirs; anywhere else it could be anyone's.
-        subject.npi = subject.npi or npi_from_text(main_text)
-        facts.subject = subject.key
-        facts.evidence = evidence_from_blocks(blocks, url, seen_at, scope="practitioner")
-        _extend_unique(
-            facts.person_specialties.setdefault(subject.key, []), specialties_from_text(main_text)
-        )
-    else:
-        facts.evidence = evidence_from_blocks(blocks, url, seen_at, scope="practice")
-        facts.specialties = specialties_from_text(main_text)
-    facts.people = [asdict(p) for p in people]
-    facts.links = page_links(html, url, root)
-    return facts
-
-
-@dataclass
-class SiteState:
-    """Everything learned about one site so far."""
-
-    root: str
-    structured_names: list[str] = field(default_factory=list)
-    home_names: list[str] = field(default_factory=list)
-    addresses: list[dict] = field(default_factory=list)
-    phones: list[str] = field(default_factory=list)
-    people: dict[str, Person] = field(default_factory=dict)
-    profile_urls: dict[str, str] = field(default_factory=dict)
-    person_evidence: dict[str, list[dict]] = field(default_factory=dict)
-    person_specialties: dict[str, list[str]] = field(default_factory=dict)
-    evidence: list[dict] = field(default_factory=list)
-    specialties: list[str] = field(default_factory=list)
-    pages: int = 0
-    emitted: bool = False
-
-    def add_person(self, person: Person) -> None:
-        if person.key in self.people:
-            self.people[person.key].merge(person)
-        else:
-            self.people[person.key] = person
-
-    def add(self, facts: PageFacts) -> None:
-        """Fold one page's facts in (order-independent apart from list order)."""
-        for fields in facts.people:
-            self.add_person(Person(**fields))
-        for key, slugs in facts.person_specialties.items():
-            _extend_unique(self.person_specialties.setdefault(key, []), slugs)
-        _extend_unique(self.structured_names, facts.structured_names)
-        _extend_unique(self.home_names, facts.home_names)
-        merge_addresses(self.addresses, facts.addresses)
-        _extend_unique(self.phones, facts.phones)
-        if facts.subject is not None:
-            self.profile_urls.setdefault(facts.subject, facts.url)
-            _extend_unique(self.person_evidence.setdefault(facts.subject, []), facts.evidence)
-        else:
-            _extend_unique(self.evidence, facts.evidence)
-            _extend_unique(self.specialties, facts.specialties)
-        self.pages += 1
-
-
-def read_page(state: SiteState, html: str, url: str, seen_at: str) -> None:
-    """Fold one page into the site state."""
-    state.add(read_page_facts(html, url, state.root, seen_at))
-
-
-STRONG_QUOTE_WORDS = 4
-
-
-def strongest_evidence(evidence: list[dict], seen_at: str | None = None) -> list[dict]:
-    """Evidence without bare labels ("SkinPen microneedling" as a heading or menu entry) when full
-    sentences say the same thing; negated mentions are always kept.
-
-    With `seen_at`, every entry is stamped with it: one site crawl is one sighting, so the page
-    order of a crawl never makes one of its quotes "newer" than another (the index lets the newest
-    evidence of a practice decide).
-    """
-
-    def strong(entry: dict) -> bool:
-        return len(entry["quote"].split()) >= STRONG_QUOTE_WORDS
-
-    kept = evidence
-    if any(strong(e) and not e["negated"] for e in evidence):
-        kept = [e for e in evidence if e["negated"] or strong(e)]
-    return [dict(e, seen_at=seen_at) if seen_at else dict(e) for e in rank_evidence(kept)]
-
-
-def site_items(state: SiteState, fetched_at: str) -> list[PracticeItem | PractitionerItem]:
-    """One PracticeItem, plus one PractitionerItem per physician, for a finished site."""
-    name = choose_practice_name(
-        state.structured_names, state.home_names, urlsplit(state.root).hostname or state.root
-    )
-    phone = state.phones[0] if state.phones else None
-    blank = {"street": None, "city": None, "state": None, "postal_code": None}
-    addresses = state.addresses or ([{**blank, "phone": phone}] if phone else [])
-    locations = [
-        {
-            "practice": name,
-            **address,
-            "phone": address.get("phone") or phone,
-            "lat": None,
-            "lon": None,
-        }
-        for address in addresses
-    ]
-    staff = [
-        {"name": p.name, "credentials": p.credentials, "role": p.role, "is_physician": False}
-        for p in state.people.values()
-        if not p.is_physician
-    ]
-    items: list[PracticeItem | PractitionerItem] = [
-        PracticeItem(
-            source="practice_site",
-            source_key=state.root,
-            url=state.root,
-            fetched_at=fetched_at,
-            name=name,
-            website=state.root,
-            locations=locations,
-            evidence=strongest_evidence(state.evidence, fetched_at),
-            staff=staff,
-        )
-    ]
-    for person in (p for p in state.people.values() if p.is_physician):
-        own_evidence = state.person_evidence.get(person.key) or []
-        # A person's own claims first; the site's general claims only when they have none.
-        specialties = refine_specialties(
-            state.person_specialties.get(person.key) or state.specialties
-        )
-        items.append(
-            PractitionerItem(
-                source="practice_site",
-                source_key=f"{state.root}#{name_key(person.name)}",
-                url=state.profile_urls.get(person.key, state.root),
-                fetched_at=fetched_at,
-                name=person.name,
-                first_name=person.first_name,
-                middle_name=person.middle_name,
-                last_name=person.last_name,
-                suffix=person.suffix,
-                credentials=person.credentials,
-                npi=person.npi,
-                specialties=specialties,
-                is_physician=True,
-                role=person.role,
-                practice_name=name,
-                website=state.root,
-                profile_url=state.profile_urls.get(person.key),
-                locations=locations,
-                # The doctor's own page outranks what the practice says in general.
-                evidence=strongest_evidence(own_evidence or state.evidence, fetched_at),
-            )
-        )
-    return items
+# The spider's page and site readers live in crawler/extract (pure); these names are the spider's
+# vocabulary and stay importable from here.
+__all__ = [
+    "PageFacts",
+    "PracticeSiteSpider",
+    "SiteState",
+    "choose_practice_name",
+    "is_home_page",
+    "link_priority",
+    "load_journal",
+    "page_key",
+    "page_links",
+    "practice_name_from_title",
+    "read_page",
+    "read_page_facts",
+    "read_seeds",
+    "same_site",
+    "site_items",
+    "site_root",
+    "strongest_evidence",
+]
 
 
 def read_seeds(path: str | Path | None) -> list[str]:

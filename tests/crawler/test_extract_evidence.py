@@ -16,8 +16,10 @@ def test_each_mention_is_quoted_verbatim_with_its_term_and_page():
     entry = evidence["Dr. Ellis offers collagen induction therapy for acne scars."]
     assert entry["term"] == "collagen induction therapy"
     assert entry["procedure"] == "microneedling"
-    assert (entry["url"], entry["seen_at"], entry["scope"]) == (URL, SEEN, "practice")
-    assert entry["negated"] is False
+    # A sentence naming its doctor is that doctor's statement, not the whole practice's.
+    assert (entry["url"], entry["seen_at"], entry["scope"]) == (URL, SEEN, "practitioner")
+    assert entry["people"] == ["Dr. Ellis"]
+    assert (entry["negated"], entry["statement"], entry["strength"]) == (False, "offer", "explicit")
 
 
 def test_navigation_asides_and_footers_are_never_quoted():

@@ -17,6 +17,7 @@ from pathlib import Path
 import lxml.html
 import pytest
 
+from crawler.extract.scope import DOES_NOT_OFFER, OFFERS, practice_verdict, sort_statements
 from crawler.spiders.practice_site import SiteState, read_page
 
 LABELLED = Path(__file__).resolve().parent / "labelled"
@@ -54,10 +55,7 @@ def extract_page(html: str, url: str) -> PageResult:
         FoundPerson(p.name, tuple(p.credentials), bool(p.is_physician))
         for p in state.people.values()
     ]
-    evidence = list(state.evidence)
-    for entries in state.person_evidence.values():
-        evidence.extend(entries)
-    return PageResult(people=people, evidence=evidence)
+    return PageResult(people=people, evidence=list(state.evidence))
 
 
 # ---------------------------------------------------------------- scoring (pure)
@@ -71,12 +69,17 @@ def person_key(name: str) -> str:
 
 
 def offers_verdict(evidence: list[dict]) -> bool | None:
-    """True when any quote is positive, False when all quotes are negated, None without quotes."""
-    if any(not e["negated"] for e in evidence):
-        return True
-    if evidence:
-        return False
-    return None
+    """The page's verdict by the site scope model (crawler/extract/scope.py), the page read as a
+    whole practice: True when it offers, False when it refuses, None when it only mentions the
+    procedure or says nothing."""
+    statements = sort_statements(evidence, [])
+    status = practice_verdict(statements).status
+    return {OFFERS: True, DOES_NOT_OFFER: False}.get(status)
+
+
+def deciding(evidence: list[dict]) -> list[dict]:
+    """The entries the verdict rests on (what a patient would be shown)."""
+    return practice_verdict(sort_statements(evidence, [])).evidence
 
 
 def price_amounts(price: str | None) -> tuple[str, ...]:
@@ -151,7 +154,7 @@ def score_evidence(page: str, label: dict, evidence: list[dict], score: Score) -
         score.predicted += 1
     if got is None and want is None:
         return
-    polarity = [e for e in evidence if e["negated"] is (got is False)]
+    polarity = [e for e in deciding(evidence) if e["negated"] is (got is False)]
     proven = any(
         label["quote_contains"] and label["quote_contains"] in e["quote"] for e in polarity
     )
@@ -165,7 +168,9 @@ def score_evidence(page: str, label: dict, evidence: list[dict], score: Score) -
 def score_prices(page: str, label: dict, evidence: list[dict], score: Score) -> None:
     """Prices shown with positive evidence must be the page's price; labelled prices should be found."""
     want = price_amounts(label.get("price"))
-    shown = {price_amounts(e["price"]) for e in evidence if e["price"] and not e["negated"]}
+    shown = {
+        price_amounts(e["price"]) for e in deciding(evidence) if e["price"] and not e["negated"]
+    }
     if want:
         score.expected += 1
     score.predicted += len(shown)
@@ -213,6 +218,8 @@ def evaluation() -> Evaluation:
         score_prices(page, label["evidence"], found.evidence, result.prices)
         texts = visible_text_variants(html)
         for entry in found.evidence:
+            if entry.get("source") == "markup":  # structured data: verbatim in the page source
+                texts = (*texts, " ".join(html.split()))
             if not any(entry["quote"] in text for text in texts):
                 result.unquoted.append(f"{page}: {entry['quote']!r}")
     print()

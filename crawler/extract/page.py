@@ -1,0 +1,193 @@
+"""One practice-site page read into `PageFacts`: its people (text and structured data), whose card,
+table row or bio each block belongs to, its statements about microneedling, its contacts and its
+links. The unit the practice spider aggregates per site and journals for resumes. Pure.
+
+A person's *card* is the largest element around their name that names nobody else (a team grid's
+card, a table row, a bio section); on a page without such elements, the blocks under a heading
+that names one person, up to the next heading as high, are that person's section.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+from crawler.extract.contact import addresses_from_blocks, merge_addresses, phones_from_html
+from crawler.extract.evidence import PageContext, evidence_from_blocks, markup_offer_entries
+from crawler.extract.html_text import HEADING_TAGS, Block, parse_html, text_blocks
+from crawler.extract.links import is_home_page, page_links
+from crawler.extract.naming import practice_name_from_title
+from crawler.extract.normalise import collapse_ws
+from crawler.extract.pages import classify_page
+from crawler.extract.people import Person, npi_from_text, people_from_text, people_with_anchors
+from crawler.extract.structured import structured_from_html
+from crawler.extract.titles import PHYSICIAN_TITLE, person_specialty_claims
+
+NOTE_CHARS = 1500  # what is kept of a person's own card or bio text (their offices, their words)
+
+
+@dataclass
+class PageFacts:
+    """What one page says: the unit the spider aggregates and journals."""
+
+    root: str
+    url: str
+    people: list[dict] = field(default_factory=list)  # Person fields
+    person_specialties: dict[str, list[str]] = field(default_factory=dict)
+    person_other_specialty: dict[str, str] = field(default_factory=dict)
+    person_notes: dict[str, str] = field(default_factory=dict)  # their card / bio text
+    structured_names: list[str] = field(default_factory=list)
+    home_names: list[str] = field(default_factory=list)
+    addresses: list[dict] = field(default_factory=list)
+    phones: list[str] = field(default_factory=list)
+    subject: str | None = None  # key of the person a profile page is about
+    page_kind: str = "other"
+    page_address: dict | None = None  # the one office a location page is about
+    people_here: list[str] = field(default_factory=list)  # keys named in the page's main region
+    evidence: list[dict] = field(default_factory=list)
+    specialties: list[str] = field(default_factory=list)
+    links: list[list] = field(default_factory=list)  # [url, priority]
+
+
+def _extend_unique(target: list, values) -> None:
+    for value in values:
+        if value and value not in target:
+            target.append(value)
+
+
+def profile_person(blocks: list[Block], people: list[Person]) -> Person | None:
+    """The one person a page is about: named alone in its <h1> (a doctor's bio page), else None."""
+    h1_people: dict[str, Person] = {}
+    for block in blocks:
+        if block.tag == "h1" and not block.is_boilerplate:
+            for person in people_from_text(block.text, heading=True):
+                h1_people[person.key] = person
+    if len(h1_people) != 1:
+        return None
+    key = next(iter(h1_people))
+    return next((p for p in people if p.key == key), h1_people[key])
+
+
+def person_cards(blocks: list[Block], anchors: dict[str, list[int]]) -> dict[int, str]:
+    """Block index -> the key of the person whose card or section holds it (see module docstring)."""
+    main = [i for i, b in enumerate(blocks) if b.region == "main"]
+    owner: dict[int, str] = {}
+    for index in main:
+        for key, places in anchors.items():
+            if index in places:
+                owner.setdefault(index, key)
+    cards: dict[int, str] = {}
+    for key, places in anchors.items():
+        for anchor in places:
+            path = blocks[anchor].path
+            best: tuple[int, ...] | None = None
+            for depth in range(len(path) - 1, 0, -1):
+                prefix = path[:depth]
+                inside = [i for i in main if blocks[i].inside(prefix)]
+                if len(inside) == len(main) or any(owner.get(i, key) != key for i in inside):
+                    break
+                best = prefix
+            if best is not None:
+                for i in main:
+                    if blocks[i].inside(best):
+                        cards.setdefault(i, key)
+    # Sections: a heading naming one person, to the next heading as high (pages of bare siblings).
+    current: tuple[str, int] | None = None
+    for index in main:
+        block = blocks[index]
+        if block.tag in HEADING_TAGS:
+            level = int(block.tag[1])
+            named = owner.get(index)
+            if named is not None:
+                current = (named, level)
+            elif current is not None and level <= current[1]:
+                current = None
+        if current is not None and index not in cards:
+            cards[index] = current[0]
+    return cards
+
+
+def _nearest_person(anchors: dict[str, list[int]]):
+    order = sorted((i, key) for key, places in anchors.items() for i in places)
+
+    def nearest(index: int) -> str | None:
+        found = None
+        for position, key in order:
+            if position > index:
+                break
+            found = key
+        return found
+
+    return nearest
+
+
+def read_page_facts(html: str, url: str, root: str, seen_at: str) -> PageFacts:
+    """Everything one page says about its site (pure)."""
+    blocks = text_blocks(html)
+    structured = structured_from_html(html, url)
+    people, anchors = people_with_anchors(blocks)
+    for person in structured.people:
+        same = next((p for p in people if p.key == person.key), None)
+        if same is None:
+            people.append(person)
+        else:
+            same.merge(person)
+    facts = PageFacts(root=root, url=url)
+    facts.person_specialties = {k: list(v) for k, v in structured.person_specialties.items()}
+    facts.person_other_specialty = dict(structured.person_other_specialty)
+    facts.structured_names = list(structured.practice_names)
+    tree = parse_html(html)
+    title = collapse_ws(" ".join(tree.xpath("//title//text()"))) if tree is not None else ""
+    home = is_home_page(url)
+    if home:
+        heading = collapse_ws(" ".join(tree.xpath("//h1//text()"))) if tree is not None else ""
+        _extend_unique(facts.home_names, [structured.site_name])
+        _extend_unique(facts.home_names, [practice_name_from_title(title, heading)])
+    main_addresses = addresses_from_blocks([b for b in blocks if b.region == "main"])
+    merge_addresses(facts.addresses, structured.addresses + addresses_from_blocks(blocks))
+    if len(main_addresses) == 1:
+        facts.page_address = main_addresses[0]
+    _extend_unique(facts.phones, structured.telephones + phones_from_html(html))
+    kind = classify_page(url, blocks, title, structured.page_types, structured.og_type, home)
+    facts.page_kind = kind.kind
+    main_text = " ".join(b.text for b in blocks if b.region == "main")
+    subject = profile_person(blocks, people)
+    if subject is not None:
+        # An NPI written on a doctor's own page is theirs; anywhere else it could be anyone's.
+        subject.npi = subject.npi or npi_from_text(main_text)
+        facts.subject = subject.key
+    cards = person_cards(blocks, anchors)
+    own_text: dict[str, list[str]] = {}
+    for index, key in cards.items():
+        own_text.setdefault(key, []).append(blocks[index].text)
+    if subject is not None:
+        own_text[subject.key] = [b.text for b in blocks if b.region == "main"]
+    by_key = {p.key: p for p in people}
+    for key, texts in own_text.items():
+        text = " ".join(texts)
+        facts.person_notes[key] = text[:NOTE_CHARS]
+        slugs, other = person_specialty_claims(text)
+        _extend_unique(facts.person_specialties.setdefault(key, []), slugs)
+        if other and not facts.person_specialties[key]:
+            facts.person_other_specialty.setdefault(key, other)
+        person = by_key.get(key)
+        # "Dr. Lena Ortiz" whose own card or bio says "dermatologist" or "surgeon" is a physician.
+        doctor = person is not None and person.role == "other" and person.titled_doctor
+        if doctor and (PHYSICIAN_TITLE.search(text) or slugs):
+            person.typed_physician = True
+            person.settle_role()
+    facts.people_here = sorted(anchors)
+    context = PageContext(
+        url=url,
+        seen_at=seen_at,
+        kind=kind,
+        subject=facts.subject,
+        card_of=cards.get,
+        nearest_person=_nearest_person(anchors),
+    )
+    facts.evidence = evidence_from_blocks(blocks, url, seen_at, context=context)
+    facts.evidence += markup_offer_entries(structured.offers, context)
+    if subject is None:
+        facts.specialties = person_specialty_claims(main_text)[0]
+    facts.people = [asdict(p) for p in people]
+    facts.links = page_links(html, url, root)
+    return facts

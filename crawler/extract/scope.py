@@ -1,0 +1,231 @@
+"""Who a site's statements apply to: the evidence scope model, statement -> subject -> polarity ->
+strength, decided once a whole site has been read.
+
+For each physician of the site, strongest rule first:
+
+1. Their own statements (a bio, their card or table row, a sentence naming them, "performed by
+   Dr. X"): a refusal ("Dr. X no longer performs microneedling") makes them not offer it; an offer
+   makes them offer it. A person's own word beats the practice's.
+2. A statement that names who performs the treatment ("performed by Dr. X") names the only
+   physicians the practice-wide offer applies to: the others get no verdict.
+3. An office's statements ("available at our Cedar Park office only", "not available at our Round
+   Rock office") apply to the physicians seen at that office, when the site says who works where.
+4. The practice's statements: explicit offers, treatment pages, services lists and structured
+   offers make everyone offer it; an explicit practice-level refusal beats them, unless it refuses
+   one device and the offer names another ("we retired Dermapen" beside a SkinPen page).
+5. Mentions only (a blog post, an FAQ that explains, a sceptical article, a weak "contact us to
+   learn more" outside a treatment page): "mentions", a state of its own, never an offer.
+6. Nothing: no verdict.
+
+Pure: works on plain dicts and dataclasses, no I/O.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+
+from crawler.extract.evidence import rank_evidence
+
+OFFERS = "offers"
+DOES_NOT_OFFER = "does_not_offer"
+MENTIONS = "mentions"
+COUNTING = frozenset({"explicit", "markup", "convention"})
+# Terms that name the procedure itself, not one device: refusing one of these refuses them all.
+GENERIC_TERMS = frozenset(
+    {
+        "microneedling", "micro-needling", "micro needling", "microneedle", "microneedles",
+        "collagen induction therapy", "collagen induction", "percutaneous collagen induction",
+        "skin needling", "collagen induction treatment",
+    }
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class SitePerson:
+    """A person of the site as the scope model needs them."""
+
+    key: str
+    first_name: str
+    last_name: str
+    is_physician: bool
+    places: tuple[str, ...] = ()  # offices the site says they work at (location keys)
+
+
+@dataclass
+class Verdict:
+    """One physician's (or the practice's) microneedling status and the entries that show it,
+    best first."""
+
+    status: str | None  # OFFERS | DOES_NOT_OFFER | MENTIONS | None
+    evidence: list[dict] = field(default_factory=list)
+    rule: str = ""
+
+
+def _words(text: str) -> list[str]:
+    return re.findall(r"[a-zà-ÿ]+", text.lower())
+
+
+def resolve_reference(reference: str, people: Sequence[SitePerson]) -> list[SitePerson]:
+    """The site's people a written reference means: "Dr. Ruiz", "Dr. Ana Ruiz", "Ana Ruiz, MD",
+    "Dr. Ana" (some practices use first names). Ambiguous references resolve to everyone they fit."""
+    words = [
+        w for w in _words(re.sub(r"^Dr\.?\s+", "", reference.strip())) if w not in ("md", "do")
+    ]
+    if not words:
+        return []
+    if len(words) >= 2:
+        exact = [
+            p for p in people
+            if _words(p.first_name)[:1] == words[:1] and _words(p.last_name)[-1:] == words[-1:]
+        ]  # fmt: skip
+        if exact:
+            return exact
+    last = [p for p in people if _words(p.last_name)[-1:] == words[-1:]]
+    if last:
+        return last
+    if len(words) == 1:
+        return [p for p in people if _words(p.first_name)[:1] == words]
+    return []
+
+
+def _applies_to(entry: dict, people: Sequence[SitePerson]) -> list[SitePerson] | None:
+    """The people a person-scoped entry is about; None for a practice-level entry."""
+    if entry.get("person"):
+        found = [p for p in people if p.key == entry["person"]]
+        return found or []
+    if entry.get("people"):
+        found: list[SitePerson] = []
+        for reference in entry["people"]:
+            for person in resolve_reference(reference, people):
+                if person not in found:
+                    found.append(person)
+        return found
+    return None
+
+
+def statement_of(entry: dict) -> str:
+    """ "offer", "refusal" or "mention"; entries recorded before statements were classified
+    (no "statement" field) were offers unless negated."""
+    return entry.get("statement") or ("refusal" if entry.get("negated") else "offer")
+
+
+def _counts(entry: dict) -> bool:
+    statement = statement_of(entry)
+    return statement == "refusal" or (
+        statement == "offer" and (entry.get("strength") or "explicit") in COUNTING
+    )
+
+
+def _refusal_wins(refusals: list[dict], offers: list[dict]) -> bool:
+    """An explicit refusal beats offers unless it refuses one device and an offer names another."""
+    refused = {(e.get("term") or "").lower() for e in refusals}
+    if refused & GENERIC_TERMS:
+        return True
+    return not any((e.get("term") or "").lower() not in refused for e in offers)
+
+
+def _decide(entries: list[dict], rule: str) -> Verdict | None:
+    offers = [e for e in entries if statement_of(e) == "offer" and _counts(e)]
+    refusals = [e for e in entries if statement_of(e) == "refusal"]
+    if refusals and (not offers or _refusal_wins(refusals, offers)):
+        return Verdict(DOES_NOT_OFFER, rank_evidence(refusals), rule)
+    if offers:
+        return Verdict(OFFERS, rank_evidence(offers), rule)
+    return None
+
+
+@dataclass
+class SiteStatements:
+    """Every statement of a site, sorted by whom it concerns."""
+
+    people: Sequence[SitePerson]
+    own: dict[str, list[dict]] = field(default_factory=dict)  # person key -> entries
+    exclusive_to: set[str] | None = None  # physicians named as the ones who perform it
+    by_place: dict[str, list[dict]] = field(default_factory=dict)
+    practice: list[dict] = field(default_factory=list)
+    mentions: list[dict] = field(default_factory=list)
+
+
+def sort_statements(
+    entries: Iterable[dict],
+    people: Sequence[SitePerson],
+    place_of: Callable[[str | None], str | None] = lambda place: None,
+) -> SiteStatements:
+    """Sort a site's entries by subject. `place_of` maps a written place ("Cedar Park") to the
+    site's office key, or None."""
+    physicians = [p for p in people if p.is_physician]
+    sorted_ = SiteStatements(people=people)
+    for entry in entries:
+        if not _counts(entry):
+            sorted_.mentions.append(entry)
+            continue
+        about = _applies_to(entry, people)
+        if about is not None:
+            doctors = [p for p in about if p.is_physician]
+            if entry.get("exclusive") and statement_of(entry) == "offer":
+                named = {p.key for p in doctors}
+                if named or not about:
+                    # "performed by Dr. X": only the physicians named (none, if we cannot tell who)
+                    sorted_.exclusive_to = (sorted_.exclusive_to or set()) | named
+            if doctors:
+                for person in doctors:
+                    sorted_.own.setdefault(person.key, []).append(entry)
+                continue
+            if about:  # staff named ("Mia Castillo performs microneedling"): the practice does it
+                sorted_.practice.append(entry)
+                continue
+            if not physicians or not entry.get("exclusive"):
+                sorted_.practice.append(entry)  # a name we could not place: say it of the practice
+            continue
+        place = place_of(entry.get("place"))
+        if place is not None:
+            sorted_.by_place.setdefault(place, []).append(entry)
+        else:
+            sorted_.practice.append(entry)
+    return sorted_
+
+
+def practice_verdict(statements: SiteStatements) -> Verdict:
+    """What the site says of the practice as a whole (the practice listing's own status)."""
+    everything = statements.practice + [e for v in statements.by_place.values() for e in v]
+    verdict = _decide(everything, "practice statement")
+    if verdict is None:
+        everything += [e for v in statements.own.values() for e in v]
+        verdict = _decide(everything, "a physician's statement")
+    if verdict is not None:
+        return verdict
+    if statements.mentions:
+        return Verdict(MENTIONS, rank_evidence(statements.mentions), "mentions only")
+    return Verdict(None)
+
+
+def person_verdict(person: SitePerson, statements: SiteStatements) -> Verdict:
+    """One physician's status by the rules of the module docstring."""
+    own = statements.own.get(person.key, [])
+    practice = _decide(statements.practice, "practice statement")
+    verdict = _decide(own, "own statement")
+    if verdict is not None:
+        return verdict
+    if statements.exclusive_to is not None and person.key not in statements.exclusive_to:
+        return Verdict(None, [], "performed by others")
+    if statements.by_place:
+        mine = [e for place in (person.places or ()) for e in statements.by_place.get(place, [])]
+        if not person.places:  # we cannot tell where they work: the offices' word is the site's
+            mine = [e for v in statements.by_place.values() for e in v]
+        verdict = _decide(mine, "office statement")
+        if verdict is not None:  # their own office's word beats the practice-wide one
+            return verdict
+        if person.places and practice is None:
+            # statements about other offices only: nothing said of this one
+            return _mentions(statements)
+    if practice is not None:
+        return practice
+    return _mentions(statements)
+
+
+def _mentions(statements: SiteStatements) -> Verdict:
+    if statements.mentions:
+        return Verdict(MENTIONS, rank_evidence(statements.mentions), "mentions only")
+    return Verdict(None)
