@@ -70,6 +70,8 @@ class Listing:
     npi_status: dict | None = None
     offers_microneedling: bool | None = None
     microneedling_evidence: dict | None = None
+    # With no verdict: a sentence of their site that only mentions the procedure {quote, url, seen_at}
+    microneedling_mention: dict | None = None
     locations: list[dict] = field(default_factory=list)
     sources: list[dict] = field(default_factory=list)
     website: str | None = None
@@ -89,7 +91,11 @@ class Listing:
                 "seen_at": self.microneedling_evidence.get("seen_at"),
                 "practice": self.microneedling_evidence.get("practice"),
                 "price": self.microneedling_evidence.get("price"),
+                "basis": self.microneedling_evidence.get("basis"),
             }
+        mention = None
+        if self.microneedling_mention:
+            mention = {k: self.microneedling_mention.get(k) for k in ("quote", "url", "seen_at")}
         return {
             "id": self.id,
             "url": f"/practitioners/{self.id}",
@@ -100,6 +106,7 @@ class Listing:
             "npi_status": self.npi_status,
             "offers_microneedling": self.offers_microneedling,
             "microneedling_evidence": evidence,
+            "microneedling_mention": mention,
             "distance_miles": None if distance_miles is None else round(distance_miles, 1),
             "locations": [
                 {key: location.get(key) for key in LOCATION_FIELDS} for location in self.locations

@@ -150,6 +150,24 @@ SCHEMAS: dict[str, Any] = {
             "seen_at": {"type": "string", "format": "date-time"},
             "practice": _nullable(_STRING),
             "price": _nullable(_STRING),
+            "basis": _nullable(
+                {
+                    "type": "string",
+                    "description": "Why the quote counts as an offer: the rule that read it and "
+                    "the kind of page (“we offer (the practice's page for the treatment)”).",
+                }
+            ),
+        },
+    },
+    "Mention": {
+        "type": "object",
+        "description": "A sentence of their site that names microneedling without saying it is "
+        "offered (an article, an FAQ explanation): shown only when there is no verdict.",
+        "required": ["quote", "url", "seen_at"],
+        "properties": {
+            "quote": {"type": "string"},
+            "url": _nullable({"type": "string", "format": "uri"}),
+            "seen_at": _nullable({"type": "string", "format": "date-time"}),
         },
     },
     "Source": {
@@ -181,6 +199,7 @@ SCHEMAS: dict[str, Any] = {
             "npi_status",
             "offers_microneedling",
             "microneedling_evidence",
+            "microneedling_mention",
             "distance_miles",
             "locations",
             "sources",
@@ -202,10 +221,12 @@ SCHEMAS: dict[str, Any] = {
             "npi_status": _ref("NpiStatus"),
             "offers_microneedling": {
                 "type": ["boolean", "null"],
-                "description": "true: a quoted mention; false: only negated mentions "
-                "(“we no longer offer”); null: their pages say nothing.",
+                "description": "true: a quoted offer statement (“we offer”, a treatment page of "
+                "the practice); false: a refusal (“we no longer offer”); null: no statement either "
+                "way (see microneedling_mention for a site that only mentions it).",
             },
             "microneedling_evidence": {"oneOf": [_ref("Evidence"), {"type": "null"}]},
+            "microneedling_mention": {"oneOf": [_ref("Mention"), {"type": "null"}]},
             "distance_miles": _nullable(
                 {"type": "number", "description": "To the nearest location; null without near."}
             ),

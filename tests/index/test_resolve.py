@@ -376,9 +376,53 @@ def test_practice_wide_evidence_from_the_same_website_counts():
             ],
         },
     )
-    listing = listing_for([site_obs("Ana Ruiz")], practices=stored([practice]))
+    # Known at that website from a directory: the practice's word is all there is about her.
+    from_directory = practitioner(
+        name="Ana Ruiz", source="directory", npi=None, website="https://lakeside-derm.test/"
+    )
+    listing = listing_for([from_directory], practices=stored([practice]))
     assert listing.offers_microneedling is True
     assert listing.microneedling_evidence["scope"] == "practice"
+
+
+def test_a_site_crawl_that_decided_for_a_physician_is_not_overruled_by_its_practice_evidence():
+    """The site's own crawl said what applies to her ("Dr. Ruiz no longer performs it"); the
+    practice-wide offer of that same crawl does not outvote it."""
+    practice = Observation(
+        source="practice_site",
+        kind="practice",
+        source_key="https://lakeside-derm.test/",
+        url="https://lakeside-derm.test/",
+        fetched_at="2026-11-01T00:00:00Z",
+        payload={
+            "name": "Lakeside Dermatology",
+            "website": "https://lakeside-derm.test/",
+            "evidence": [evidence(scope="practice", quote="We offer microneedling.")],
+        },
+    )
+    own = evidence(
+        scope="practitioner", quote="Dr. Ruiz no longer performs microneedling.", negated=True
+    )
+    ana = site_obs("Ana Ruiz", evidence_list=[own], fetched_at="2026-11-01T00:00:00Z")
+    listing = listing_for([ana], practices=stored([practice]))
+    assert listing.offers_microneedling is False
+
+
+def test_a_mention_is_not_an_offer_and_is_kept_as_a_mention():
+    said = evidence(quote="Chances are you have heard of microneedling.")
+    said.update(statement="mention", strength="none")
+    listing = listing_for([site_obs("Ana Ruiz", evidence_list=[said])])
+    assert listing.offers_microneedling is None and listing.microneedling_evidence is None
+    assert listing.microneedling_mention["quote"] == said["quote"]
+    weak = dict(said, quote="Contact us to learn more about microneedling.", statement="offer")
+    weak["strength"] = "weak"
+    assert listing_for([site_obs("Ana Ruiz", evidence_list=[weak])]).offers_microneedling is None
+
+
+def test_a_physician_of_another_specialty_by_their_own_source_is_not_listed():
+    cardiologist = site_obs("Bo Chen", specialties=[])
+    cardiologist.payload["other_specialty"] = "cardiology"
+    assert listing_for([cardiologist]) is None
 
 
 def test_non_physicians_never_become_listings():

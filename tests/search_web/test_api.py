@@ -19,6 +19,7 @@ RESULT_KEYS = {
     "npi",
     "npi_status",
     "offers_microneedling",
+    "microneedling_mention",
     "microneedling_evidence",
     "distance_miles",
     "locations",
