@@ -664,6 +664,17 @@ def render_site(site: dict, npi_of: dict[str, str]) -> dict[str, str]:
     return files
 
 
+def stated_offices(site: dict, physician: dict) -> list[dict]:
+    """The offices the site names for a physician: their profile's "Where to see", or the office
+    their bio names; every office when the site says neither."""
+    office = site["locations"][1 if physician["name"] in SECOND_OFFICE else 0]
+    if len(site["locations"]) == 1 or physician.get("profile"):
+        return [office]
+    if office["city"] in physician["bio"] or office.get("label", "") in physician["bio"]:
+        return [office]
+    return list(site["locations"])
+
+
 def truth_entry(site: dict, npi_of: dict[str, str]) -> dict:
     offer = site["microneedling"]
     return {
@@ -686,6 +697,8 @@ def truth_entry(site: dict, npi_of: dict[str, str]) -> dict:
                 "credentials": p["credentials"],
                 "specialties": p["specialties"],
                 "npi": npi_of.get(p["name"]),
+                # the ZIPs of the offices the site says they work at (all, when it does not say)
+                "postal_codes": [loc["zip"] for loc in stated_offices(site, p)],
             }
             for p in site["physicians"]
         ],
