@@ -384,19 +384,34 @@ def _first_text(value: Any) -> str | None:
     return None
 
 
+# The attribute each syntax cannot do without: a page without it has none of that syntax, and
+# extruct's parsers (RDFa above all) cost more than the rest of a page's reading together.
+_SYNTAX_MARKERS = {
+    "microdata": re.compile(r"\bitemscope\b", re.I),
+    "rdfa": re.compile(r"\b(?:typeof|vocab)\s*=", re.I),
+    "microformat": re.compile(r"class\s*=\s*[\"'][^\"']*\b(?:h-card|vcard)\b", re.I),
+    "opengraph": re.compile(r"property\s*=\s*[\"']og:", re.I),
+    "dublincore": re.compile(r"name\s*=\s*[\"'](?:DC|dcterms)\.", re.I),
+}
+
+
+def syntaxes_in(html: str) -> list[str]:
+    """The extruct syntaxes a page may hold (by their required attributes)."""
+    return [name for name, marker in _SYNTAX_MARKERS.items() if marker.search(html)]
+
+
 def markup_from_html(html: str, url: str) -> Markup:
     """The page's structured data; malformed markup yields what could be read, never an error."""
     markup = Markup(things=from_json_ld(html))
-    try:
-        raw = extruct.extract(
-            html,
-            base_url=url,
-            syntaxes=["microdata", "rdfa", "microformat", "opengraph", "dublincore"],
-            uniform=True,
-            errors="ignore",
-        )
-    except (ValueError, TypeError, AttributeError, KeyError):  # extruct on an unparsable document
-        raw = {}
+    syntaxes = syntaxes_in(html) if isinstance(html, str) else list(_SYNTAX_MARKERS)
+    raw: dict = {}
+    if syntaxes:
+        try:
+            raw = extruct.extract(
+                html, base_url=url, syntaxes=syntaxes, uniform=True, errors="ignore"
+            )
+        except (ValueError, TypeError, AttributeError, KeyError):  # an unparsable document
+            raw = {}
     markup.things += from_extruct(raw, "microdata")
     markup.things += from_rdfa(raw.get("rdfa") or [])
     markup.things += from_microformats(raw.get("microformat") or [])
