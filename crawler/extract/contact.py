@@ -5,39 +5,14 @@ from __future__ import annotations
 import re
 from urllib.parse import unquote
 
+from crawler.extract.addresses import address_key, find_addresses, zip_city
 from crawler.extract.html_text import parse_html, text_blocks
-from crawler.extract.normalise import (
-    STATE_NAMES,
-    US_STATES,
-    normalise_state,
-    normalise_zip,
-    phone_e164,
-)
+from crawler.extract.normalise import phone_e164
 
 # A visible US number: optional +1, area code in parentheses or not, 3-4 digits, common separators.
 _PHONE_TEXT = re.compile(
     r"(?<![\d.])(?:\+?1[\s.-]?)?(?:\(\d{3}\)\s?|\d{3}[\s.-])\d{3}[\s.-]\d{4}(?![\d])"
 )
-_STATE_ALTERNATION = "|".join(
-    sorted([*US_STATES, *(name.title() for name in STATE_NAMES)], key=len, reverse=True)
-)
-_STREET_SUFFIX = (
-    r"(?:St|Street|Ave|Avenue|Blvd|Boulevard|Rd|Road|Dr|Drive|Ln|Lane|Way|Ct|Court|Pl|Place|Pkwy|"
-    r"Parkway|Hwy|Highway|Sq|Square|Ter|Terrace|Cir|Circle|Trl|Trail|Pike|Loop|Row|Plaza|Fwy|Freeway|"
-    r"Expy|Expressway|Alley|Run|Path|Broadway|Center|Ctr|Commons|Crossing|Walk|Yard|Bend|Point|Pt|"
-    r"Pass|Landing|Hollow|Ridge|Heights|Park|Mall|Green|Station|Gate|Harbor|Bluff|Creek|Mill|Cove|"
-    r"Market|Vista|View|Glen|Grove|Hill|Hills|Court|Close|Mews|Oval|Promenade|Esplanade)\.?"
-)
-_UNIT = r"(?:Suite|Ste\.?|Unit|Apt\.?|Floor|Fl\.?|Bldg\.?|Building|Room|Rm\.?|#)\s*[\w-]+"
-_ADDRESS = re.compile(
-    rf"(?P<street>\b\d{{1,6}}[A-Za-z]?(?:\s+[NSEW]\.?)?\s+(?:[A-Za-z0-9.'-]+\s+){{0,5}}?{_STREET_SUFFIX}"
-    rf"(?:\s+[NSEW]{{1,2}}\b\.?)?(?:[,\s]+{_UNIT})?)"
-    rf"\s*(?:,|\n|\s)\s*(?:{_UNIT}\s*(?:,|\n)\s*)?"
-    rf"(?P<city>[A-Z][A-Za-z.'-]*(?:\s+[A-Z][A-Za-z.'-]*){{0,3}})\s*,?\s+"
-    rf"(?P<state>{_STATE_ALTERNATION})\.?,?\s+(?P<zip>\d{{5}}(?:-\d{{4}})?)\b"
-)
-
-
 def phones_from_text(text: str) -> list[str]:
     """E.164 numbers written in `text`, in order, without duplicates."""
     result: list[str] = []
@@ -65,44 +40,32 @@ def phones_from_html(html: str | bytes) -> list[str]:
     return result
 
 
-# An address laid out in lines, whatever the street type: "1888 Wynkoop Yard, Suite 210\nDenver, CO 80202".
-_ADDRESS_LINES = re.compile(
-    rf"(?m)^(?P<street>\d{{1,6}}[A-Za-z]?\s+[A-Za-z0-9.' -]{{2,60}}?(?:,\s*{_UNIT})?)[ \t]*,?[ \t]*\n"
-    rf"(?:[ \t]*{_UNIT}[ \t]*\n)?"
-    rf"[ \t]*(?P<city>[A-Z][A-Za-z.'-]*(?:[ \t]+[A-Z][A-Za-z.'-]*){{0,3}})[ \t]*,?[ \t]+"
-    rf"(?P<state>{_STATE_ALTERNATION})\.?,?[ \t]+(?P<zip>\d{{5}}(?:-\d{{4}})?)\b"
-)
 # How far after an address its own phone may be written ("...TX 78701<br>Phone: (512) 555-0134").
 PHONE_WINDOW = 60
 
 
 def addresses_from_text(text: str) -> list[dict]:
-    """US street addresses ({street, city, state, postal_code, phone}) written in `text`.
+    """US street addresses ({street, city, state, postal_code, phone}) written in `text`
+    (crawler/extract/addresses.py parses them).
 
     The ZIP is cut to 5 digits; `phone` is the number written right after the address (before any
-    other address), else None.
+    other address), else None. A city that is no city of its ZIP is replaced by the ZIP's own city
+    (the page's spelling kept as `city_as_written`), so a wrong city is never published as is.
     """
-    matches = sorted(
-        [*_ADDRESS.finditer(text), *_ADDRESS_LINES.finditer(text)],
-        key=lambda m: (m.start(), -m.end()),
-    )
-    kept: list[re.Match[str]] = []
-    for match in matches:  # the two patterns often find the same address: keep the first, longest
-        if not kept or match.start() >= kept[-1].end():
-            kept.append(match)
+    found = find_addresses(text)
     result: list[dict] = []
-    for index, match in enumerate(kept):
-        window_end = kept[index + 1].start() if index + 1 < len(kept) else len(text)
-        window = text[match.end() : min(window_end, match.end() + PHONE_WINDOW)]
+    for index, (address, end) in enumerate(found):
+        next_start = len(text) if index + 1 == len(found) else found[index + 1][1]
+        window = text[end : min(next_start, end + PHONE_WINDOW)]
         phones = phones_from_text(window)
-        address = {
-            "street": re.sub(r"\s+", " ", match.group("street")).strip(" ,"),
-            "city": re.sub(r"\s+", " ", match.group("city")).strip(" ,"),
-            "state": normalise_state(match.group("state")),
-            "postal_code": normalise_zip(match.group("zip")),
-            "phone": phones[0] if phones else None,
-        }
-        if address["state"] and address["postal_code"] and address not in result:
+        address = dict(address, phone=phones[0] if phones else None)
+        checked = address.pop("city_checked")
+        if not checked:
+            city = zip_city(address["postal_code"])
+            if city and city.upper() != (address["city"] or "").upper():
+                address["city_as_written"] = address["city"]
+                address["city"] = city
+        if address not in result:
             result.append(address)
     return result
 
@@ -123,13 +86,17 @@ def addresses_from_html(html: str | bytes) -> list[dict]:
 
 
 def same_place(one: dict, other: dict) -> bool:
-    """True when two addresses share ZIP and street line (suite and phone may differ)."""
+    """True when two addresses share ZIP and street line (suite and phone may differ; "Pkwy" is
+    "Parkway", by USPS normalisation)."""
 
     def street(address: dict) -> str:
         return re.sub(r"[^a-z0-9]", "", (address.get("street") or "").lower().split(",")[0])
 
     if one.get("postal_code") != other.get("postal_code"):
         return False
+    key = address_key(one.get("street"), one.get("postal_code"))
+    if key is not None and key == address_key(other.get("street"), other.get("postal_code")):
+        return True
     # "705 Clear Creek" vs "705 Clear Creek Switchback": an unknown street type pushed into the city.
     first, second = sorted((street(one), street(other)), key=len)
     return bool(first) and second.startswith(first)
