@@ -108,8 +108,10 @@ def _tag(window: str, state: str, zip_code: str) -> list[tuple[str, str]] | None
     first = next((i for i, (_t, label) in enumerate(tokens) if label in _FIRST_LABELS), None)
     if first is None:
         return None
-    # "Visit our office at 410 Colorado..." ends up Recipient/LandmarkName before the number
-    return tokens[first:]
+    # "Visit our office at 410 Colorado..." ends up Recipient/LandmarkName before the number; a
+    # unit written before the number ("Suite 220, 5110 Mineral Point Road") is kept, after it
+    units = [(t, label) for t, label in tokens[:first] if label in _UNIT_LABELS]
+    return tokens[first:] + units
 
 
 def city_form(name: str) -> str:

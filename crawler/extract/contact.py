@@ -13,6 +13,8 @@ from crawler.extract.normalise import phone_e164
 _PHONE_TEXT = re.compile(
     r"(?<![\d.])(?:\+?1[\s.-]?)?(?:\(\d{3}\)\s?|\d{3}[\s.-])\d{3}[\s.-]\d{4}(?![\d])"
 )
+
+
 def phones_from_text(text: str) -> list[str]:
     """E.164 numbers written in `text`, in order, without duplicates."""
     result: list[str] = []

@@ -90,6 +90,13 @@ def person_cards(blocks: list[Block], anchors: dict[str, list[int]]) -> dict[int
                 for i in main:
                     if blocks[i].inside(best):
                         cards.setdefault(i, key)
+    # Definition lists: a name in <dt>, their title, clinic and bio in the <dd>s under it.
+    for index in main:
+        if blocks[index].tag == "dt" and index in owner:
+            for following in main[main.index(index) + 1 :]:
+                if blocks[following].tag != "dd":
+                    break
+                cards.setdefault(following, owner[index])
     # Sections: a heading naming one person, to the next heading as high (pages of bare siblings).
     current: tuple[str, int] | None = None
     for index in main:

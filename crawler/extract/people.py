@@ -326,6 +326,7 @@ _CREDENTIALS_ONLY = _ONLY_CREDENTIALS
 _RUN_TOGETHER = re.compile(
     rf"(?<=[{_LETTERS_LOW}]{{2}})(?<!Mac)(?=[{_LETTERS_UP}][{_LETTERS_LOW}])"
 )
+TITLE_WORDS = 12  # a title line is short; a longer line under a name is their bio
 LABEL_TAGS = HEADING_TAGS | {"dt", "caption", "figcaption", "th", "td", "img", "strong", "b", "li"}
 
 
@@ -388,6 +389,12 @@ def people_with_anchors(blocks: list[Block]) -> tuple[list[Person], dict[str, li
             if label and title_line is None:
                 title_line = next_line
             bare = _bare_person(line, title_line) if (label or len(lines) > 1) else None
+            if label and title_line and len(title_line.split()) <= TITLE_WORDS and bare is None:
+                # the line under a name is their title: "Family Medicine", "Mohs Surgeon"
+                title = read_title(title_line)
+                for person in people:
+                    if person.title_role is None and not person.title_specialties:
+                        person.note_title(title)
             if bare is not None:
                 people = [p for p in people if p.key != bare.key] + [bare]
                 for person in people:

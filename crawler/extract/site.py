@@ -228,7 +228,11 @@ def site_items(state: SiteState, fetched_at: str) -> list[PracticeItem | Practit
         person = state.people[site_person.key]
         verdict = person_verdict(site_person, statements)
         own = refine_specialties(
-            state.person_specialties.get(person.key, []) + person.title_specialties
+            list(
+                dict.fromkeys(
+                    state.person_specialties.get(person.key, []) + person.title_specialties
+                )
+            )
         )
         other = (
             None

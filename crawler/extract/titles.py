@@ -95,8 +95,7 @@ def read_title(text: str | None) -> Title:
     role = staff_role(text)
     if role is not None:
         return Title(role=role)
-    slugs = tuple(refine_specialties(specialties_from_text(text)))
-    other = None if slugs else other_specialty(text)
+    slugs, other = _claims_in_order(text)
     if PHYSICIAN_TITLE.search(text):
         return Title(role="physician", specialties=slugs, other_specialty=other)
     if DOCTOR_TITLE.search(text) and (slugs or other):
@@ -107,6 +106,33 @@ def read_title(text: str | None) -> Title:
         # "Dermatology" alone (a specialty line under a name): a claim, not a role.
         return Title(specialties=slugs, other_specialty=other)
     return Title()
+
+
+def _first_position(patterns, text: str) -> int | None:
+    found = [m.start() for pattern in patterns if (m := pattern.search(text))]
+    return min(found) if found else None
+
+
+def _claims_in_order(text: str) -> tuple[tuple[str, ...], str | None]:
+    """A title's specialties: the first it names is the person's own ("Professor of Medicine
+    (Rheumatology); joint appointment in Dermatology" is a rheumatologist)."""
+    slugs = tuple(refine_specialties(specialties_from_text(text)))
+    other = other_specialty(text)
+    if slugs and other:
+        target_at = _first_position([p for p, _s in _target_patterns()], text)
+        other_at = _first_position([p for p, _n in _other_specialties()], text)
+        if other_at is not None and (target_at is None or other_at < target_at):
+            return (), other
+        return slugs, None
+    return slugs, other
+
+
+@cache
+def _target_patterns():
+    return tuple(
+        (re.compile(entry["pattern"], re.I), tuple(entry["slugs"]))
+        for entry in _specialty_table()["text_patterns"]
+    )
 
 
 def person_specialty_claims(text: str) -> tuple[list[str], str | None]:
