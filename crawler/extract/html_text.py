@@ -16,9 +16,18 @@ BLOCK_TAGS = frozenset(
 HEADING_TAGS = frozenset("h1 h2 h3 h4 h5 h6".split())
 _DROP_TAGS = ("script", "style", "noscript", "template", "svg", "iframe", "select", "button")
 _BOILERPLATE_TAGS = {"nav": "nav", "header": "header", "footer": "footer", "aside": "aside"}
-_BOILERPLATE_HINT = re.compile(
-    r"(?:^|[\s_-])(?:nav|navbar|menu|footer|site-header|breadcrumbs?|cookie)(?:$|[\s_-])", re.I
+# A class or id token that names a page's chrome: "footer", "site-footer", "main-nav", "navbar",
+# "menu-primary", "breadcrumbs", "cookie-banner". Whole tokens only: builders put words like these
+# inside content classes ("wsite-not-footer", Divi's body class "et_fixed_nav").
+_BOILERPLATE_TOKEN = re.compile(
+    r"^(?:(?:site|main|page|global|primary|secondary|top|mobile|desktop|header|footer)[-_])?"
+    r"(?P<kind>footer|nav|navbar|navigation|menu|breadcrumbs?|masthead|site-header)"
+    r"(?:[-_](?:wrap|wrapper|container|inner|area|bar|widgets?|menu|links|nav|primary|secondary|"
+    r"main|top|bottom|items?|list|section|region|holder))*$"
+    r"|^cookie",
+    re.I,
 )
+_CONTENT_TAGS = frozenset({"main", "article"})
 # Patients' words, not the practice's: testimonials, reviews, quote sliders.
 _QUOTE_HINT = re.compile(r"testimonial|review|quote-slider|patient-stor|kudos", re.I)
 
@@ -55,18 +64,35 @@ def parse_html(html: str | bytes) -> etree._Element | None:
         return None
 
 
+def _chrome(node: etree._Element) -> str | None:
+    """ "nav" or "footer" when a class or id token of `node` names page chrome, else None."""
+    for token in f"{node.get('class') or ''} {node.get('id') or ''}".split():
+        match = _BOILERPLATE_TOKEN.match(token)
+        if match:
+            return "footer" if "footer" in token.lower() else "nav"
+    return None
+
+
 def _region(element: etree._Element) -> str:
     quote = False
     for node in element.iterancestors():
         tag = node.tag if isinstance(node.tag, str) else ""
+        if tag in ("body", "html"):
+            break  # a body's classes describe the theme, not a region
         if tag in _BOILERPLATE_TAGS:
             return _BOILERPLATE_TAGS[tag]
-        if node.get("role") == "navigation":
+        role = node.get("role")
+        if role == "navigation":
             return "nav"
+        if role == "contentinfo":
+            return "footer"
         hint = f"{node.get('class') or ''} {node.get('id') or ''}"
-        if _BOILERPLATE_HINT.search(hint):
-            return "footer" if "footer" in hint.lower() else "nav"
         quote = quote or tag == "blockquote" or bool(_QUOTE_HINT.search(hint))
+        if tag in _CONTENT_TAGS or role == "main":
+            break  # the page's own content: what encloses it says nothing more
+        chrome = _chrome(node)
+        if chrome:
+            return chrome
     return "quote" if quote else "main"
 
 
