@@ -32,17 +32,12 @@ from index.columns import (
     Manifest,
     word_count,
 )
+from index.contact_keys import site_root
+from index.materialise import materialise
 from index.patches import Patch, append_patches, utc_now
 from index.query import lay_stems, lay_terms
 from index.records import Listing
-from index.resolve import (
-    Cluster,
-    Link,
-    constraints_from_overrides,
-    materialise,
-    resolve,
-    site_root,
-)
+from index.resolve import Cluster, Link, constraints_from_overrides, resolve
 from index.schema import SkinmapSchema, document_for, text_analyzer
 from index.store import Override, Store
 from index.termrows import TERM_ROWS_FILE, frequent_terms, read_postings, write_term_rows

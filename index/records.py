@@ -21,6 +21,11 @@ SPECIALTY_SLUGS = (
 LOCATION_FIELDS = ("practice", "street", "city", "state", "postal_code", "phone", "lat", "lon")
 
 
+def observation_key(source: str, kind: str, source_key: str) -> str:
+    """A recrawl-proof identity for an observation, used by overrides (ids are stable too, keys are portable)."""
+    return f"{source}|{kind}|{source_key}"
+
+
 class InvalidObservation(ValueError):
     """An observation that breaks the contract in docs/ARCHITECTURE.md; the message says which field."""
 
@@ -35,6 +40,11 @@ class Observation:
     url: str | None
     fetched_at: str
     payload: dict[str, Any]
+
+    @property
+    def key(self) -> str:
+        """The observation_key ("source|kind|source_key") overrides name it by."""
+        return observation_key(self.source, self.kind, self.source_key)
 
     def validate(self) -> None:
         if self.source not in SOURCES:

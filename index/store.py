@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from index.records import Observation
+from index.records import Observation, observation_key
 from index.sqlite import immediate_transaction
 
 RUN_STATUSES = ("running", "finished", "failed", "interrupted")
@@ -32,11 +32,6 @@ def utc_now() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def observation_key(source: str, kind: str, source_key: str) -> str:
-    """A recrawl-proof identity for an observation, used by overrides (ids are stable too, keys are portable)."""
-    return f"{source}|{kind}|{source_key}"
-
-
 @dataclass
 class StoredObservation:
     """An observation as the store holds it: the record plus its row id and sighting window."""
@@ -49,8 +44,7 @@ class StoredObservation:
 
     @property
     def key(self) -> str:
-        obs = self.observation
-        return observation_key(obs.source, obs.kind, obs.source_key)
+        return self.observation.key
 
 
 @dataclass

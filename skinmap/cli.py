@@ -355,7 +355,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 USER_ERRORS = (
     ("index.build", "BuildInProgress"),
     ("index.build", "BuildError"),
-    ("index.resolve", "BadSetting"),
+    ("index.settings", "BadSetting"),
     ("crawler.distributed", "RedisUnavailable"),
     ("crawler.distributed", "DistributedNotSupported"),
     ("crawler.spiders.directory", "DirectoryConfigError"),

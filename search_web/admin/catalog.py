@@ -14,14 +14,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from index.contact_keys import site_root
+from index.materialise import apply_overrides, materialise
 from index.records import Listing
-from index.resolve import (
-    apply_overrides,
-    constraints_from_overrides,
-    materialise,
-    resolve,
-    site_root,
-)
+from index.resolve import constraints_from_overrides, resolve
 from index.store import Override, Report, Store
 
 NEW_LISTING_DAYS = 30  # a listing first seen this recently and never approved is "new"
@@ -39,7 +35,7 @@ CATEGORIES: dict[str, str] = {
     "hidden": "Hidden listings",
 }
 
-# Admin bookkeeping stored as overrides; index.resolve ignores fields outside OVERRIDABLE_FIELDS.
+# Admin bookkeeping stored as overrides; index.materialise ignores fields outside OVERRIDABLE_FIELDS.
 APPROVED = "approved"
 VERIFIED = "verified"
 
