@@ -34,7 +34,7 @@ OVERRIDABLE_FIELDS = {
 
 
 class ObservationLike(Protocol):
-    """What materialise needs from a stored observation (index.store.StoredObservation fits)."""
+    """What materialise needs from a stored observation (index.records.StoredObservation fits)."""
 
     id: int
     observation: Observation

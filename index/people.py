@@ -16,9 +16,9 @@ from datetime import datetime
 
 from index.contact_keys import site_root
 from index.materialise import apply_overrides, materialise
-from index.records import Listing
+from index.records import Listing, Override, StoredObservation
 from index.resolve import Cluster, Link, constraints_from_overrides, resolve
-from index.store import Override, Store, StoredObservation
+from index.store import Store
 
 
 @dataclass

@@ -15,8 +15,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from index.people import People, read_people
-from index.records import Listing
-from index.store import Override, Report, Store
+from index.records import Listing, Override, Report
+from index.store import Store
 
 NEW_LISTING_DAYS = 30  # a listing first seen this recently and never approved is "new"
 # Fuzzy links (name + phone/street/zip/website) below this score ask for a human look; NPI links never.
