@@ -14,7 +14,7 @@ from pathlib import Path
 
 from skinmap import settings
 from skinmap.admin_cli import add_admin_parser, cmd_admin
-from skinmap.export import add_export_parser, cmd_export
+from skinmap.export.command import add_export_parser, cmd_export
 
 log = logging.getLogger("skinmap")
 
