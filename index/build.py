@@ -14,7 +14,7 @@ import os
 import re
 import shutil
 import time
-from collections import Counter, defaultdict
+from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -33,18 +33,11 @@ from index.columns import (
     word_count,
 )
 from index.patches import Patch, append_patches, utc_now
+from index.people import people_as_built, read_people
 from index.query import lay_stems, lay_terms
 from index.records import Listing
-from index.resolve import (
-    Cluster,
-    Link,
-    constraints_from_overrides,
-    materialise,
-    resolve,
-    site_root,
-)
 from index.schema import SkinmapSchema, document_for, text_analyzer
-from index.store import Override, Store
+from index.store import Store
 from index.termrows import TERM_ROWS_FILE, frequent_terms, read_postings, write_term_rows
 
 log = logging.getLogger(__name__)
@@ -154,98 +147,6 @@ def _next_generation(data_dir: Path) -> str:
 
 
 @dataclass
-class _Person:
-    cluster: Cluster
-    ids: set[str]  # the cluster id and any earlier ids of the same person (their overrides moved)
-    listing: Listing | None  # None: not a physician, never listed
-
-
-def _resolve_people(
-    store: Store, now: datetime, wanted: set[str] | None = None
-) -> tuple[list[Cluster], list[_Person], dict[int, str], int]:
-    """Resolve every practitioner observation; materialise everyone, or only the people whose current
-    or earlier id is in `wanted`. Returns (clusters, people, override moves, observation count)."""
-    stored = store.observations()
-    practitioners = [s for s in stored if s.observation.kind == "practitioner"]
-    practices_by_site: dict[str, list] = defaultdict(list)
-    for s in stored:
-        if s.observation.kind == "practice":
-            root = site_root(s.observation.payload.get("website") or s.observation.url)
-            if root:
-                practices_by_site[root].append(s)
-    overrides = store.overrides_for(None)
-    clusters = resolve(
-        [(s.id, s.observation) for s in practitioners], constraints_from_overrides(overrides)
-    )
-    by_id = {s.id: s for s in practitioners}
-    previous_links = store.practitioner_links()
-    cluster_ids = {c.id for c in clusters}
-    overrides_by_pid: dict[str, list[Override]] = defaultdict(list)
-    for override in overrides:
-        overrides_by_pid[override.practitioner_id].append(override)
-
-    people: list[_Person] = []
-    moves: dict[int, str] = {}
-    for cluster in clusters:
-        # Overrides follow the people: when a cluster id disappeared (e.g. a person without an NPI
-        # gained one), its overrides move to the cluster that now holds its observations.
-        ids = {cluster.id} | {
-            previous_links[obs_id]
-            for obs_id in cluster.observation_ids
-            if obs_id in previous_links and previous_links[obs_id] not in cluster_ids
-        }
-        if wanted is not None and not ids & wanted:
-            continue
-        members = [by_id[obs_id] for obs_id in cluster.observation_ids]
-        cluster_overrides = [o for pid in sorted(ids) for o in overrides_by_pid.get(pid, [])]
-        for override in cluster_overrides:
-            if override.practitioner_id != cluster.id:
-                moves[override.id] = cluster.id
-        sites = {site_root(m.observation.payload.get("website")) for m in members} - {None}
-        practices = [p for site in sorted(sites) for p in practices_by_site.get(site, [])]
-        listing = materialise(cluster, members, cluster_overrides, now, practices)
-        people.append(_Person(cluster=cluster, ids=ids, listing=listing))
-    return clusters, people, moves, len(stored)
-
-
-def _root_url_spellings(sites: set[str]) -> set[str]:
-    """Every way a crawler writes a site's root URL as a practice key ("https://www.host/")."""
-    return {
-        f"{scheme}://{www}{site}/"
-        for site in sites
-        for scheme in ("http", "https")
-        for www in ("", "www.")
-    }
-
-
-def _people_as_built(store: Store, now: datetime, wanted: set[str]) -> list[_Person] | None:
-    """These people as the last build clustered them, re-materialised from their observations and
-    overrides as they are now: the work scales with the people edited, not with the store. None
-    when one of them is not among the last build's clusters (a new id; resolve everyone then)."""
-    members_by_pid = store.linked_observations(wanted)
-    if set(members_by_pid) != wanted:
-        return None
-    people = []
-    for pid, members in sorted(members_by_pid.items()):
-        npis = sorted({m.observation.payload.get("npi") for m in members} - {None})
-        cluster = Cluster(
-            id=pid,
-            anchor=f"npi:{npis[0]}" if npis else f"obs:{members[0].observation.source_key}",
-            npi=npis[0] if npis else None,
-            links=[Link(m.id, m.key, "as built", 1.0) for m in members],
-        )
-        sites = {site_root(m.observation.payload.get("website")) for m in members} - {None}
-        practices = [
-            p
-            for p in store.observations_by_key("practice", _root_url_spellings(sites))
-            if site_root(p.observation.payload.get("website") or p.observation.url) in sites
-        ]
-        listing = materialise(cluster, members, store.overrides_for(pid), now, practices)
-        people.append(_Person(cluster=cluster, ids={pid}, listing=listing))
-    return people
-
-
-@dataclass
 class Resolution:
     """One build's resolution: the public listings, and the clusters to record once they are live."""
 
@@ -275,11 +176,10 @@ class Resolution:
 
 def compute_listings(store: Store, now: datetime | None = None) -> Resolution:
     """Resolve and materialise every person in the store (the store is only read)."""
-    now = now or datetime.now(UTC)
-    clusters, people, moves, observations = _resolve_people(store, now)
+    found = read_people(store, now or datetime.now(UTC))
     listings: list[Listing] = []
     hidden = 0
-    for person in people:
+    for person in found.people:
         if person.listing is None:
             continue
         if person.listing.hidden:
@@ -287,8 +187,8 @@ def compute_listings(store: Store, now: datetime | None = None) -> Resolution:
             continue
         listings.append(person.listing)
     listings.sort(key=lambda listing: listing.id)
-    counts = {"clusters": len(clusters), "observations": observations, "hidden": hidden}
-    return Resolution(listings=listings, counts=counts, clusters=clusters, moves=moves)
+    counts = {"clusters": len(found.clusters), "observations": found.observations, "hidden": hidden}
+    return Resolution(listings=listings, counts=counts, clusters=found.clusters, moves=found.moves)
 
 
 def refresh_listings(
@@ -310,9 +210,9 @@ def refresh_listings(
         return 0
     store = Store(data_dir / "store.sqlite3")
     try:
-        people = _people_as_built(store, now or datetime.now(UTC), wanted)
+        people = people_as_built(store, now or datetime.now(UTC), wanted)
         if people is None:  # someone is not in the last build's clusters: resolve everyone
-            _, people, _, _ = _resolve_people(store, now or datetime.now(UTC), wanted)
+            people = read_people(store, now or datetime.now(UTC), wanted).people
     finally:
         store.close()
     at = utc_now()

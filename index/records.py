@@ -1,4 +1,6 @@
-"""Records shared by the crawler, the store and the web: what a source saw, and what the public sees."""
+"""Records shared by the crawler, the store and the web: what a source saw, what the store holds
+about it (stored observations, crawl runs, overrides, reports, audit entries), and what the public
+sees. Plain dataclasses; imports nothing from the project."""
 
 from __future__ import annotations
 
@@ -21,6 +23,11 @@ SPECIALTY_SLUGS = (
 LOCATION_FIELDS = ("practice", "street", "city", "state", "postal_code", "phone", "lat", "lon")
 
 
+def observation_key(source: str, kind: str, source_key: str) -> str:
+    """A recrawl-proof identity for an observation, used by overrides (ids are stable too, keys are portable)."""
+    return f"{source}|{kind}|{source_key}"
+
+
 class InvalidObservation(ValueError):
     """An observation that breaks the contract in docs/ARCHITECTURE.md; the message says which field."""
 
@@ -35,6 +42,11 @@ class Observation:
     url: str | None
     fetched_at: str
     payload: dict[str, Any]
+
+    @property
+    def key(self) -> str:
+        """The observation_key ("source|kind|source_key") overrides name it by."""
+        return observation_key(self.source, self.kind, self.source_key)
 
     def validate(self) -> None:
         if self.source not in SOURCES:
@@ -127,3 +139,67 @@ class Listing:
     @classmethod
     def from_json(cls, text: str) -> Listing:
         return cls(**json.loads(text))
+
+
+@dataclass
+class StoredObservation:
+    """An observation as the store holds it: the record plus its row id and sighting window."""
+
+    id: int
+    observation: Observation
+    first_seen: str
+    last_seen: str
+    run_id: int | None
+
+    @property
+    def key(self) -> str:
+        return self.observation.key
+
+
+@dataclass
+class CrawlRun:
+    id: int
+    source: str
+    args: dict
+    started_at: str
+    finished_at: str | None
+    status: str
+    stats: dict
+    errors: list
+
+
+@dataclass
+class Override:
+    """An admin decision that outlives recrawls: a field value, `hidden`, or a `merge` / `split`."""
+
+    id: int
+    practitioner_id: str
+    field: str
+    value: Any
+    author: str
+    created_at: str
+    reason: str
+    active: bool
+
+
+@dataclass
+class Report:
+    id: int
+    practitioner_id: str
+    kind: str
+    message: str
+    contact: str | None
+    created_at: str
+    status: str
+
+
+@dataclass
+class AuditEntry:
+    id: int
+    who: str
+    at: str
+    action: str
+    target: str
+    before: Any
+    after: Any
+    why: str

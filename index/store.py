@@ -2,6 +2,8 @@
 
 One writer at a time (a process-local lock plus SQLite's own `BEGIN IMMEDIATE`), WAL so readers never
 block the writer, and every write inside one transaction so a crash leaves the file consistent.
+Owns: Store and StoreError; the schema is index.migrations, the rows it returns are index.records.
+Must not import: index.build, index.search, search_web or crawler (all of them use the store).
 """
 
 from __future__ import annotations
@@ -9,14 +11,22 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from contextlib import AbstractContextManager
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from index.records import Observation
+from index.migrations import MIGRATIONS
+from index.records import (
+    AuditEntry,
+    CrawlRun,
+    Observation,
+    Override,
+    Report,
+    StoredObservation,
+    observation_key,
+)
 from index.sqlite import immediate_transaction
 
 RUN_STATUSES = ("running", "finished", "failed", "interrupted")
@@ -30,172 +40,6 @@ class StoreError(RuntimeError):
 
 def utc_now() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def observation_key(source: str, kind: str, source_key: str) -> str:
-    """A recrawl-proof identity for an observation, used by overrides (ids are stable too, keys are portable)."""
-    return f"{source}|{kind}|{source_key}"
-
-
-@dataclass
-class StoredObservation:
-    """An observation as the store holds it: the record plus its row id and sighting window."""
-
-    id: int
-    observation: Observation
-    first_seen: str
-    last_seen: str
-    run_id: int | None
-
-    @property
-    def key(self) -> str:
-        obs = self.observation
-        return observation_key(obs.source, obs.kind, obs.source_key)
-
-
-@dataclass
-class CrawlRun:
-    id: int
-    source: str
-    args: dict
-    started_at: str
-    finished_at: str | None
-    status: str
-    stats: dict
-    errors: list
-
-
-@dataclass
-class Override:
-    """An admin decision that outlives recrawls: a field value, `hidden`, or a `merge` / `split`."""
-
-    id: int
-    practitioner_id: str
-    field: str
-    value: Any
-    author: str
-    created_at: str
-    reason: str
-    active: bool
-
-
-@dataclass
-class Report:
-    id: int
-    practitioner_id: str
-    kind: str
-    message: str
-    contact: str | None
-    created_at: str
-    status: str
-
-
-@dataclass
-class AuditEntry:
-    id: int
-    who: str
-    at: str
-    action: str
-    target: str
-    before: Any
-    after: Any
-    why: str
-
-
-# --- migrations: append only; each runs once inside its own transaction -------------------------
-
-
-def _run_statements(db: sqlite3.Connection, script: str) -> None:
-    # Not executescript(): it commits first, which would break the migration's transaction.
-    for statement in script.split(";"):
-        if statement.strip():
-            db.execute(statement)
-
-
-def _m1_initial(db: sqlite3.Connection) -> None:
-    _run_statements(
-        db,
-        """
-        CREATE TABLE crawl_runs (
-            id INTEGER PRIMARY KEY,
-            source TEXT NOT NULL,
-            args TEXT NOT NULL DEFAULT '{}',
-            started_at TEXT NOT NULL,
-            finished_at TEXT,
-            status TEXT NOT NULL DEFAULT 'running',
-            stats TEXT NOT NULL DEFAULT '{}',
-            errors TEXT NOT NULL DEFAULT '[]'
-        );
-        CREATE TABLE observations (
-            id INTEGER PRIMARY KEY,
-            source TEXT NOT NULL,
-            kind TEXT NOT NULL,
-            source_key TEXT NOT NULL,
-            url TEXT,
-            fetched_at TEXT NOT NULL,
-            first_seen TEXT NOT NULL,
-            last_seen TEXT NOT NULL,
-            payload TEXT NOT NULL,
-            run_id INTEGER REFERENCES crawl_runs(id) ON DELETE SET NULL,
-            UNIQUE (source, kind, source_key)
-        );
-        CREATE INDEX observations_kind ON observations(kind);
-        CREATE TABLE rejections (
-            id INTEGER PRIMARY KEY,
-            run_id INTEGER REFERENCES crawl_runs(id) ON DELETE CASCADE,
-            reason TEXT NOT NULL,
-            url TEXT,
-            created_at TEXT NOT NULL
-        );
-        CREATE TABLE practitioners (
-            id TEXT PRIMARY KEY,
-            anchor TEXT NOT NULL,
-            created TEXT NOT NULL
-        );
-        CREATE TABLE practitioner_links (
-            observation_id INTEGER PRIMARY KEY REFERENCES observations(id) ON DELETE CASCADE,
-            practitioner_id TEXT NOT NULL REFERENCES practitioners(id),
-            reason TEXT NOT NULL,
-            score REAL NOT NULL
-        );
-        CREATE INDEX practitioner_links_pid ON practitioner_links(practitioner_id);
-        CREATE TABLE overrides (
-            id INTEGER PRIMARY KEY,
-            practitioner_id TEXT NOT NULL,
-            field TEXT NOT NULL,
-            value TEXT NOT NULL,
-            author TEXT NOT NULL,
-            created_at TEXT NOT NULL,
-            reason TEXT NOT NULL DEFAULT '',
-            active INTEGER NOT NULL DEFAULT 1
-        );
-        CREATE INDEX overrides_pid ON overrides(practitioner_id);
-        CREATE TABLE reports (
-            id INTEGER PRIMARY KEY,
-            practitioner_id TEXT NOT NULL,
-            kind TEXT NOT NULL,
-            message TEXT NOT NULL,
-            contact TEXT,
-            created_at TEXT NOT NULL,
-            status TEXT NOT NULL DEFAULT 'open'
-        );
-        CREATE TABLE audit_log (
-            id INTEGER PRIMARY KEY,
-            who TEXT NOT NULL,
-            at TEXT NOT NULL,
-            action TEXT NOT NULL,
-            target TEXT NOT NULL,
-            before TEXT,
-            after TEXT,
-            why TEXT NOT NULL DEFAULT ''
-        );
-        """,
-    )
-
-
-# Overrides carry no foreign key to practitioners on purpose: a cluster id may disappear for a build
-# (e.g. after an admin split) and its overrides must survive until it comes back.
-MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_m1_initial]
 
 
 _SQL_BATCH = 500  # ids per IN (...) clause, well under SQLite's variable limit

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from skinmap import settings
 from skinmap.admin_cli import add_admin_parser, cmd_admin
-from skinmap.export import add_export_parser, cmd_export
+from skinmap.export.command import add_export_parser, cmd_export
 
 log = logging.getLogger("skinmap")
 
@@ -156,7 +156,7 @@ def cmd_crawl(args: argparse.Namespace, data_dir: Path) -> int:
         spider_args = {"api_url": args.api_url, "states": states}
         name = "nppes"
     elif args.source == "directory":
-        from crawler.spiders.directory import DirectoryConfigError, load_config
+        from crawler.directories.config import DirectoryConfigError, load_config
 
         if not Path(args.config).is_file():
             raise CommandError(f"config file {args.config} does not exist")
@@ -190,7 +190,7 @@ def cmd_crawl(args: argparse.Namespace, data_dir: Path) -> int:
         f"{stats.get('item_dropped_count', 0)} rejected; see `skinmap crawl status`"
     )
     if name == "directory":
-        from crawler.spiders.directory import load_config, seeds_path
+        from crawler.directories.config import load_config, seeds_path
 
         seeds = seeds_path(data_dir, load_config(args.config).name)
         print(
@@ -355,10 +355,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 USER_ERRORS = (
     ("index.build", "BuildInProgress"),
     ("index.build", "BuildError"),
-    ("index.resolve", "BadSetting"),
+    ("index.settings", "BadSetting"),
     ("crawler.distributed", "RedisUnavailable"),
     ("crawler.distributed", "DistributedNotSupported"),
-    ("crawler.spiders.directory", "DirectoryConfigError"),
+    ("crawler.directories.config", "DirectoryConfigError"),
 )
 
 

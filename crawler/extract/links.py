@@ -7,11 +7,9 @@ from __future__ import annotations
 import re
 from urllib.parse import urljoin, urlsplit
 
-from scrapy.linkextractors import IGNORED_EXTENSIONS
-
 from crawler.extract.html_text import parse_html
 from crawler.extract.normalise import collapse_ws
-from crawler.middlewares import canonical_url, site_of, trap_reason
+from crawler.extract.urls import canonical_url, site_of, trap_reason
 
 # Links worth reading first, best first: the evidence and the people live on these pages.
 LINK_PRIORITIES = (
@@ -20,7 +18,17 @@ LINK_PRIORITIES = (
     (re.compile(r"service|treatment|procedure|cosmetic|aesthetic|skin", re.I), 15),
     (re.compile(r"about|location|contact|office|price|pricing", re.I), 10),
 )
-_SKIPPED_EXTENSIONS = tuple(f".{ext}" for ext in IGNORED_EXTENSIONS)
+# Files a page links to that are not pages: documents, media, archives, fonts and code.
+_SKIPPED_EXTENSIONS = tuple(
+    f".{ext}"
+    for ext in (
+        "pdf doc docx xls xlsx ppt pptx odt ods rtf txt csv xml json rss atom ics vcf "
+        "jpg jpeg png gif webp svg bmp tif tiff ico heic avif psd ai eps "
+        "mp3 mp4 m4a m4v mov avi wmv flv webm ogg ogv wav aac mkv mpeg mpg 3gp "
+        "zip rar 7z gz tgz tar bz2 xz dmg exe msi apk iso bin "
+        "css js mjs map woff woff2 ttf otf eot"
+    ).split()
+)
 _INDEX_FILE = re.compile(r"/index\.(?:html?|php)$", re.I)
 
 

@@ -1,1 +1,2 @@
-"""One spider per source: practices (websites), nppes (NPI Registry API), cms (national file)."""
+"""One spider per source: practices (websites), nppes (NPI Registry API), cms (national file),
+directory (public listing pages read through a config)."""

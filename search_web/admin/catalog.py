@@ -1,28 +1,22 @@
 """The curator's view of the directory: every listing (hidden ones too) with its crawled values, its
 cluster members and its overrides, and the review queue computed from them (pure functions).
 
-It mirrors `index.build.compute_listings` but never writes: resolution runs over the store as it is,
-so a decision shows here at once, before the background rebuild has made it public.
+Resolution runs over the store as it is (index.people.read_people, as a build does, but keeping
+hidden people and the values before overrides), so a decision shows here at once, before the
+background rebuild has made it public.
 """
 
 from __future__ import annotations
 
-import copy
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from index.records import Listing
-from index.resolve import (
-    apply_overrides,
-    constraints_from_overrides,
-    materialise,
-    resolve,
-    site_root,
-)
-from index.store import Override, Report, Store
+from index.people import People, read_people
+from index.records import Listing, Override, Report
+from index.store import Store
 
 NEW_LISTING_DAYS = 30  # a listing first seen this recently and never approved is "new"
 # Fuzzy links (name + phone/street/zip/website) below this score ask for a human look; NPI links never.
@@ -39,7 +33,7 @@ CATEGORIES: dict[str, str] = {
     "hidden": "Hidden listings",
 }
 
-# Admin bookkeeping stored as overrides; index.resolve ignores fields outside OVERRIDABLE_FIELDS.
+# Admin bookkeeping stored as overrides; index.materialise ignores fields outside OVERRIDABLE_FIELDS.
 APPROVED = "approved"
 VERIFIED = "verified"
 
@@ -190,56 +184,20 @@ def review_queue(
     return QueueView(category=category, q=q, counts=counts, entries=rows)
 
 
-def build_catalog(
-    stored: Iterable[Any],
-    overrides: Iterable[Override],
-    reports: Iterable[Report],
-    previous_links: Mapping[int, str],
-    now: datetime,
-) -> Catalog:
-    """Resolve and materialise every person, keeping hidden ones and the pre-override values (pure)."""
-    stored = list(stored)
-    overrides = list(overrides)
-    practitioners = [s for s in stored if s.observation.kind == "practitioner"]
-    practices_by_site: dict[str, list] = defaultdict(list)
-    for s in stored:
-        if s.observation.kind == "practice":
-            root = site_root(s.observation.payload.get("website") or s.observation.url)
-            if root:
-                practices_by_site[root].append(s)
-    clusters = resolve(
-        [(s.id, s.observation) for s in practitioners], constraints_from_overrides(overrides)
-    )
-    cluster_ids = {c.id for c in clusters}
-    by_id = {s.id: s for s in practitioners}
-    overrides_by_pid: dict[str, list[Override]] = defaultdict(list)
-    for override in overrides:
-        overrides_by_pid[override.practitioner_id].append(override)
+def build_catalog(people: People, reports: Iterable[Report]) -> Catalog:
+    """Every listed person, hidden ones included, with their crawled values, members, overrides and
+    open reports (pure; index.people.read_people gives `people`)."""
     reports_by_pid: dict[str, list[Report]] = defaultdict(list)
     for report in reports:
         reports_by_pid[report.practitioner_id].append(report)
 
     listings: dict[str, AdminListing] = {}
     keys: dict[str, str] = {}
-    for cluster in clusters:
-        members = [by_id[obs_id] for obs_id in cluster.observation_ids]
-        # Same rule as the build: overrides follow observations whose cluster id disappeared.
-        ids = {cluster.id} | {
-            previous_links[obs_id]
-            for obs_id in cluster.observation_ids
-            if obs_id in previous_links and previous_links[obs_id] not in cluster_ids
-        }
-        cluster_overrides = sorted(
-            (o for pid in ids for o in overrides_by_pid.get(pid, [])),
-            key=lambda o: (o.created_at, o.id),
-        )
-        sites = {site_root(m.observation.payload.get("website")) for m in members} - {None}
-        practices = [p for site in sorted(sites) for p in practices_by_site.get(site, [])]
-        crawled = materialise(cluster, members, [], now, practices)
-        if crawled is None:
+    for person in people.people:
+        cluster, crawled, listing = person.cluster, person.crawled, person.listing
+        if crawled is None or listing is None:
             continue
-        listing = apply_overrides(copy.deepcopy(crawled), cluster_overrides)
-        stored_by_id = {m.id: m for m in members}
+        stored_by_id = {m.id: m for m in person.members}
         entry = AdminListing(
             listing=listing,
             crawled=crawled,
@@ -257,8 +215,8 @@ def build_catalog(
                 )
                 for link in cluster.links
             ],
-            overrides=cluster_overrides,
-            reports=[r for pid in sorted(ids) for r in reports_by_pid.get(pid, [])],
+            overrides=person.overrides,
+            reports=[r for pid in sorted(person.ids) for r in reports_by_pid.get(pid, [])],
         )
         listings[cluster.id] = entry
         for link in cluster.links:
@@ -267,11 +225,5 @@ def build_catalog(
 
 
 def load_catalog(store: Store, now: datetime | None = None) -> Catalog:
-    """The thin I/O shell around build_catalog."""
-    return build_catalog(
-        store.observations(),
-        store.overrides_for(None),
-        store.reports("open"),
-        store.practitioner_links(),
-        now or datetime.now(UTC),
-    )
+    """The thin I/O shell around build_catalog: the store is only read."""
+    return build_catalog(read_people(store, now or datetime.now(UTC)), store.reports("open"))

@@ -14,19 +14,21 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from crawler.extract.normalise import ROLES
-from crawler.spiders.directory import (
+from crawler.directories.config import (
     DirectoryConfigError,
+    load_config,
+    seeds_path,
+    validate_config,
+)
+from crawler.directories.entries import (
     entries_from_page,
     entry_item,
-    load_config,
     next_page_url,
     parse_listed_name,
     practice_website,
-    seeds_path,
-    validate_config,
-    write_seeds,
 )
+from crawler.extract.normalise import ROLES
+from crawler.spiders.directory import write_seeds
 from skinmap.cli import main
 from tests.crawler.conftest import FIXTURES
 from tests.crawler.crawl_helpers import REPO, crawl_runs, stored_observations

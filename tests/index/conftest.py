@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -95,6 +96,33 @@ def practitioner(
             "status": status,
         },
     )
+
+
+@dataclass
+class Stored:
+    id: int
+    observation: Observation
+    first_seen: str
+    last_seen: str
+
+
+@dataclass
+class FakeOverride:
+    id: int
+    field: str
+    value: object
+    created_at: str = "2026-11-20T00:00:00Z"
+    active: bool = True
+    practitioner_id: str = ""
+
+
+def stored(observations: list[Observation]) -> list[Stored]:
+    return [Stored(i, obs, obs.fetched_at, obs.fetched_at) for i, obs in enumerate(observations, 1)]
+
+
+def site_obs(name: str, **kwargs) -> Observation:
+    kwargs.setdefault("website", "https://lakeside-derm.test/")
+    return practitioner(name=name, source="practice_site", npi=None, **kwargs)
 
 
 @pytest.fixture

@@ -17,8 +17,8 @@ from index.columns import (
     parse_time,
     word_count,
 )
+from index.ranking import column_quality, quality
 from index.records import Listing
-from index.search import column_quality, quality
 
 
 def listing(number: int, **changes) -> Listing:

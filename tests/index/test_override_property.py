@@ -19,9 +19,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from index.build import rebuild
-from index.records import Observation
+from index.records import Observation, observation_key
 from index.search import SearchRequest, SearchService
-from index.store import Store, observation_key
+from index.store import Store
 from tests.index.conftest import evidence, location
 
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)

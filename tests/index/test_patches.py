@@ -172,7 +172,7 @@ def test_a_half_written_patch_line_waits_for_its_newline(tmp_path):
 
 
 def test_the_quick_path_rematerialises_people_as_built_exactly_as_a_full_resolution(live, store):
-    from index.build import _people_as_built, _resolve_people
+    from index.people import people_as_built, read_people
 
     # a practice-wide word on Ana's site, and an admin edit, both after the build
     store.record_observation(
@@ -201,11 +201,11 @@ def test_the_quick_path_rematerialises_people_as_built_exactly_as_a_full_resolut
         ),
     )
     store.add_override(ANA, "credentials", ["MD", "FAAD"], AUTHOR)
-    quick = _people_as_built(store, NOW, {ANA, NINA})
-    _, full, _, _ = _resolve_people(store, NOW, {ANA, NINA})
+    quick = people_as_built(store, NOW, {ANA, NINA})
+    full = read_people(store, NOW, {ANA, NINA}).people
     assert quick is not None
     assert {p.cluster.id: p.listing for p in quick} == {p.cluster.id: p.listing for p in full}
     ana = next(p for p in quick if p.cluster.id == ANA).listing
     assert ana.credentials == ["MD", "FAAD"] and ana.offers_microneedling is False
     # someone the last build never clustered: the caller must resolve everyone
-    assert _people_as_built(store, NOW, {ANA, "p-0000000000"}) is None
+    assert people_as_built(store, NOW, {ANA, "p-0000000000"}) is None

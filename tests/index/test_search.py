@@ -326,7 +326,7 @@ def test_service_started_before_the_first_build_picks_it_up(tmp_path):
 
 
 def test_cached_results_stay_within_their_bound_and_answers_do_not_change(built, monkeypatch):
-    import index.search
+    import index.generation
 
     requests = [
         SearchRequest(near="78701"),
@@ -339,7 +339,7 @@ def test_cached_results_stay_within_their_bound_and_answers_do_not_change(built,
         expected = [first.search(request) for request in requests]
     finally:
         first.close()
-    monkeypatch.setattr(index.search, "RESULT_CACHE_DOCS", 2)
+    monkeypatch.setattr(index.generation, "RESULT_CACHE_DOCS", 2)
     service = SearchService(built)
     try:
         for _ in range(2):

@@ -6,8 +6,9 @@ import sqlite3
 
 import pytest
 
+from index.migrations import MIGRATIONS
 from index.records import InvalidObservation
-from index.store import MIGRATIONS, Store, StoreError
+from index.store import Store, StoreError
 from tests.index.conftest import practitioner
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from index.search import SpellingVocabulary, correct_word, max_edits, suggest
+from index.suggest import SpellingVocabulary, correct_word, max_edits, suggest
 
 
 def vocabulary(names: dict[str, int] | None = None, terms: list[str] | None = None):

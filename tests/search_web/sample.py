@@ -10,7 +10,7 @@ from index.records import Observation
 from index.store import Store
 
 # `javascript://` passes naive "has a host" checks; a bare `javascript:alert(1)` currently crashes
-# index.resolve.site_root (reported to the lead), so the build never reaches the page.
+# index.contact_keys.site_root (reported to the lead), so the build never reaches the page.
 HOSTILE_WEBSITE = "javascript://%0Aalert(document.cookie)"
 
 

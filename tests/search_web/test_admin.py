@@ -22,8 +22,9 @@ from index.build import current_generation, rebuild
 from index.records import Observation
 from index.search import SearchRequest, SearchService
 from index.store import Store
-from search_web.admin.app import ADMIN_HEADERS, SESSION_COOKIE, admin_routes, create_admin_app
+from search_web.admin.app import admin_routes, create_admin_app
 from search_web.admin.catalog import load_catalog
+from search_web.admin.middleware import ADMIN_HEADERS, SESSION_COOKIE
 from search_web.app import WebSettings, create_app
 from tests.search_web.sample import build_data_dir, fixture_observations
 

@@ -10,8 +10,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from index.build import BuildInProgress
-from index.records import Listing
-from index.store import Override, Report
+from index.records import Listing, Override, Report
 from search_web.admin.actions import ActionError, parse_credentials, parse_edit, parse_website
 from search_web.admin.catalog import (
     NEW_LISTING_DAYS,

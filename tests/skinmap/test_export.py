@@ -17,7 +17,11 @@ from index.build import current_generation, index_dir, rebuild, write_current, w
 from index.patches import Patch, append_patches
 from index.records import Listing, Observation
 from index.store import Store
-from skinmap import export
+from skinmap.export.command import add_export_parser, cmd_export
+from skinmap.export.flat_csv import CSV_COLUMNS, neutralise_cell, write_csv
+from skinmap.export.hsds import HSDS_TABLES, SERVICE_NAME, hsds_rows
+from skinmap.export.jsonld import physician_node, write_jsonld
+from skinmap.export.reader import live_listings_path, modified_since, parse_timestamp, read_listings
 
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
 EVIL_PRACTICE = '=HYPERLINK("http://evil.test","Skin")'
@@ -166,9 +170,9 @@ def data_dir(tmp_path: Path) -> Path:
 
 def run_export(data_dir: Path, *argv: str) -> int:
     parser = argparse.ArgumentParser(prog="skinmap")
-    export.add_export_parser(parser.add_subparsers(dest="command"))
+    add_export_parser(parser.add_subparsers(dest="command"))
     args = parser.parse_args(["export", *argv])
-    return export.cmd_export(args, data_dir)
+    return cmd_export(args, data_dir)
 
 
 def test_ndjson_gives_one_api_result_per_public_listing(data_dir, capsysbinary):
@@ -204,7 +208,7 @@ def test_a_hidden_listing_in_the_listings_file_is_dropped_on_read(tmp_path):
     ]
     write_generation(index_dir(data_dir) / "gen-1", listings)
     write_current(data_dir, "gen-1")
-    names = [listing.name for listing in export.read_listings(export.live_listings_path(data_dir))]
+    names = [listing.name for listing in read_listings(live_listings_path(data_dir))]
     assert names == ["Shown Person"]
 
 
@@ -233,7 +237,7 @@ def test_admin_edits_published_since_the_build_are_exported_as_the_public_sees_t
             ),
         ],
     )
-    names = [listing.name for listing in export.read_listings(export.live_listings_path(data_dir))]
+    names = [listing.name for listing in read_listings(live_listings_path(data_dir))]
     assert names == ["New Name", "Re-keyed"]
 
 
@@ -242,7 +246,7 @@ def test_csv_has_one_row_per_practitioner_location_with_the_agreed_columns(data_
     assert run_export(data_dir, "--format", "csv", "--output", str(out)) == 0
     with open(out, encoding="utf-8", newline="") as handle:
         reader = csv.DictReader(handle)
-        assert tuple(reader.fieldnames) == export.CSV_COLUMNS
+        assert tuple(reader.fieldnames) == CSV_COLUMNS
         rows = list(reader)
     assert len(rows) == 3
     ana = next(row for row in rows if row["name"] == "Ana Ruiz")
@@ -285,7 +289,7 @@ def test_csv_neutralises_cells_a_spreadsheet_would_run_as_formulas(data_dir, tmp
     ],
 )
 def test_neutralise_cell_quotes_formulas_but_not_plain_numbers(cell, expected):
-    assert export.neutralise_cell(cell) == expected
+    assert neutralise_cell(cell) == expected
 
 
 def test_jsonld_is_a_schema_org_graph_of_physicians(data_dir, tmp_path):
@@ -325,8 +329,8 @@ def test_a_negated_offer_gives_no_service_in_jsonld_or_hsds():
         offers_microneedling=False,
         locations=[dict(LAKESIDE, lat=30.27, lon=-97.74)],
     )
-    assert "availableService" not in export.physician_node(listing)
-    tables = [table for table, _ in export.hsds_rows([listing])]
+    assert "availableService" not in physician_node(listing)
+    tables = [table for table, _ in hsds_rows([listing])]
     assert "service" not in tables and "organization" in tables
 
 
@@ -393,7 +397,7 @@ def test_hsds_directory_has_the_tables_and_referential_integrity(data_dir, tmp_p
     # Services only for the two practitioners with a positive quote; Nina has none.
     services = tables["service"]
     assert len(services) == 2
-    assert {s["name"] for s in services} == {export.SERVICE_NAME}
+    assert {s["name"] for s in services} == {SERVICE_NAME}
     ana = next(s for s in services if "Ana Ruiz" in s["description"])
     assert ana["organization_id"] == lakeside[0]["id"]
     assert ANA_QUOTE in ana["description"]
@@ -418,7 +422,7 @@ def test_hsds_can_be_written_as_a_zip(data_dir, tmp_path):
     assert run_export(data_dir, "--format", "hsds", "--output", str(out)) == 0
     with zipfile.ZipFile(out) as archive:
         names = set(archive.namelist())
-        assert names == {t.path for t in export.HSDS_TABLES} | {"datapackage.json"}
+        assert names == {t.path for t in HSDS_TABLES} | {"datapackage.json"}
         unpacked = tmp_path / "unpacked"
         archive.extractall(unpacked)
     check_hsds(read_package(unpacked))
@@ -476,16 +480,14 @@ def test_modified_after_counts_last_verified_too():
         last_seen="2026-01-01T00:00:00Z",
         last_verified="2026-11-20T09:00:00+00:00",
     )
-    assert export.modified_since(listing, export.parse_timestamp("2026-11-20"))
-    assert not export.modified_since(listing, export.parse_timestamp("2026-11-21"))
+    assert modified_since(listing, parse_timestamp("2026-11-20"))
+    assert not modified_since(listing, parse_timestamp("2026-11-21"))
 
 
 def test_modified_after_reads_dates_and_offsets_as_utc_instants():
-    assert export.parse_timestamp("2026-11-01") == datetime(2026, 11, 1, tzinfo=UTC)
-    assert export.parse_timestamp("2026-11-01T10:00:00") == datetime(2026, 11, 1, 10, tzinfo=UTC)
-    assert export.parse_timestamp("2026-11-01T05:00:00-05:00") == datetime(
-        2026, 11, 1, 10, tzinfo=UTC
-    )
+    assert parse_timestamp("2026-11-01") == datetime(2026, 11, 1, tzinfo=UTC)
+    assert parse_timestamp("2026-11-01T10:00:00") == datetime(2026, 11, 1, 10, tzinfo=UTC)
+    assert parse_timestamp("2026-11-01T05:00:00-05:00") == datetime(2026, 11, 1, 10, tzinfo=UTC)
 
 
 @pytest.mark.parametrize("bad", ["yesterday", "2026-13-01", "11/01/2026", ""])
@@ -504,10 +506,10 @@ def test_export_reads_the_live_generation_only(data_dir, tmp_path):
     stale = Listing(id="p-00000000cc", name="Old Generation Person")
     write_generation(index_dir(data_dir) / "gen-99", [stale])
     assert current_generation(data_dir) == live
-    names = {listing.name for listing in export.read_listings(export.live_listings_path(data_dir))}
+    names = {listing.name for listing in read_listings(live_listings_path(data_dir))}
     assert "Old Generation Person" not in names and "Ana Ruiz" in names
     write_current(data_dir, "gen-99")
-    names = {listing.name for listing in export.read_listings(export.live_listings_path(data_dir))}
+    names = {listing.name for listing in read_listings(live_listings_path(data_dir))}
     assert names == {"Old Generation Person"}
 
 
@@ -517,19 +519,19 @@ def test_writers_stream_listings_from_any_iterable():
             yield Listing(id=f"p-000000000{number}", name=f"Person {number}")
 
     out = io.StringIO()
-    assert export.write_jsonld(listings(), out) == 3
+    assert write_jsonld(listings(), out) == 3
     assert len(json.loads(out.getvalue())["@graph"]) == 3
     out = io.StringIO()
-    assert export.write_jsonld([], out) == 0
+    assert write_jsonld([], out) == 0
     assert json.loads(out.getvalue())["@graph"] == []
     out = io.StringIO(newline="")
-    assert export.write_csv(listings(), out) == 3
+    assert write_csv(listings(), out) == 3
     assert len(list(csv.DictReader(io.StringIO(out.getvalue(), newline="")))) == 3
 
 
 def _rows(listings: list[Listing]) -> dict[str, list[dict]]:
     tables: dict[str, list[dict]] = {}
-    for table, row in export.hsds_rows(listings):
+    for table, row in hsds_rows(listings):
         tables.setdefault(table, []).append(row)
     return tables
 
