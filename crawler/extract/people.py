@@ -343,8 +343,8 @@ def _uncapitalise(line: str) -> str:
 def _bare_person(line: str, title_line: str | None) -> Person | None:
     """A line that is only a name, confirmed by the title line under it ("Physician Assistant")."""
     match = _BARE_NAME.match(line)
-    if not match or not title_line:
-        return None
+    if not match or not title_line or len(title_line.split()) > TITLE_WORDS:
+        return None  # a long line under a heading is prose, not the title of a name
     if _ONLY_CREDENTIALS.match(title_line):
         credentials = _credentials_of(title_line.strip(" ()"))
         return _person(
