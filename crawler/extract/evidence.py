@@ -99,7 +99,8 @@ def _entry(
         "person": person,
         "people": list(reading.people) if reading.agent == "person" else [],
         "exclusive": reading.exclusive,
-        "place": reading.place,
+        "places": list(reading.places),
+        "place_only": reading.place_only,
     }
 
 
@@ -113,7 +114,8 @@ def _section_heading(blocks: list[Block], index: int) -> str:
 # A link's or a teaser's words, not a services list entry: "New: read about microneedling".
 _NOT_A_LABEL = re.compile(
     r"\b(?:read|learn|more|blog|article|post|news|new|click|here|about|faq|what|why|how|when|"
-    r"guide|tips|vs\.?|versus|myths?|facts?|benefits|risks|before|after|video|watch)\b",
+    r"guide|tips|vs\.?|versus|myths?|facts?|benefits|risks|before|after|video|watch|education|"
+    r"resources?|library|patient|explained|questions|study|research)\b",
     re.I,
 )
 
@@ -176,6 +178,33 @@ def _read(
     return _entry(reading, sentence, context, strength=strength, person=person, basis=basis)
 
 
+# A sentence that goes on about the treatment the one before named: "It is not offered at our
+# Georgetown or Pflugerville clinics."
+_FOLLOW_UP = re.compile(
+    r"^(?:It|This (?:treatment|procedure|service|device|therapy)|The (?:treatment|procedure|"
+    r"service|device|therapy))\b",
+)
+
+
+def _follow_up(
+    previous: str, sentence: str, block_index: int, main: list[Block], context: PageContext,
+    card: str | None,
+) -> dict | None:  # fmt: skip
+    """The entry for a sentence whose subject is the treatment the previous sentence named, quoted
+    with that sentence; only when it offers or refuses (a follow-up that explains is nothing)."""
+    match = _FOLLOW_UP.match(sentence)
+    mentions = find_terms(previous)
+    if not match or not mentions:
+        return None
+    surrogate = mentions[-1].written + sentence[match.end() :]
+    entry = _read(surrogate, block_index, main, context, card)
+    if entry is None or entry["statement"] == "mention" or entry["strength"] != "explicit":
+        return None
+    return dict(
+        entry, quote=f"{previous} {sentence}", basis=f"{entry['basis']}; of: {mentions[-1].written}"
+    )
+
+
 def evidence_from_blocks(
     blocks: list[Block],
     url: str,
@@ -198,6 +227,14 @@ def evidence_from_blocks(
         sentences = split_sentences(block.text)
         for position, sentence in enumerate(sentences):
             mentions = find_terms(sentence)
+            if not mentions and position > 0:
+                follow_up = _follow_up(
+                    sentences[position - 1], sentence, block_index, main, context, card
+                )
+                if follow_up is not None and follow_up["quote"] not in seen_quotes:
+                    seen_quotes.add(follow_up["quote"])
+                    result.append(follow_up)
+                continue
             if not mentions or sentence in seen_quotes:
                 continue
             seen_quotes.add(sentence)

@@ -19,10 +19,12 @@ from crawler.extract.naming import practice_name_from_title
 from crawler.extract.normalise import collapse_ws
 from crawler.extract.pages import classify_page
 from crawler.extract.people import Person, npi_from_text, people_from_text, people_with_anchors
+from crawler.extract.statements import doctor_references
 from crawler.extract.structured import structured_from_html
 from crawler.extract.titles import PHYSICIAN_TITLE, person_specialty_claims
 
-NOTE_CHARS = 1500  # what is kept of a person's own card or bio text (their offices, their words)
+NOTE_CHARS = 1500
+LEAD_CHARS = 400  # what is kept of a person's own card or bio text (their offices, their words)
 
 
 @dataclass
@@ -42,6 +44,10 @@ class PageFacts:
     subject: str | None = None  # key of the person a profile page is about
     page_kind: str = "other"
     page_address: dict | None = None  # the one office a location page is about
+    heading: str | None = None  # the page's main heading
+    address_labels: list[list] = field(default_factory=list)  # [address, the heading over it]
+    references: list[str] = field(default_factory=list)  # "Dr. Chao" as written in the main text
+    lead: str = ""  # the main heading and first paragraph: where a page says what it is about
     people_here: list[str] = field(default_factory=list)  # keys named in the page's main region
     evidence: list[dict] = field(default_factory=list)
     specialties: list[str] = field(default_factory=list)
@@ -83,7 +89,9 @@ def person_cards(blocks: list[Block], anchors: dict[str, list[int]]) -> dict[int
             for depth in range(len(path) - 1, 0, -1):
                 prefix = path[:depth]
                 inside = [i for i in main if blocks[i].inside(prefix)]
-                if len(inside) == len(main) or any(owner.get(i, key) != key for i in inside):
+                if _too_big(len(inside), len(main)) or any(
+                    owner.get(i, key) != key for i in inside
+                ):
                     break
                 best = prefix
             if best is not None:
@@ -98,19 +106,52 @@ def person_cards(blocks: list[Block], anchors: dict[str, list[int]]) -> dict[int
                     break
                 cards.setdefault(following, owner[index])
     # Sections: a heading naming one person, to the next heading as high (pages of bare siblings).
-    current: tuple[str, int] | None = None
+    current: tuple[str, int, int] | None = None  # (person, heading level, blocks so far)
     for index in main:
         block = blocks[index]
         if block.tag in HEADING_TAGS:
             level = int(block.tag[1])
             named = owner.get(index)
             if named is not None:
-                current = (named, level)
+                current = (named, level, 0)
             elif current is not None and level <= current[1]:
                 current = None
         if current is not None and index not in cards:
+            if _too_big(current[2] + 1, len(main)):
+                current = None
+                continue
             cards[index] = current[0]
+            current = (current[0], current[1], current[2] + 1)
     return cards
+
+
+MAX_CARD_BLOCKS = 14
+
+
+def _too_big(blocks: int, page: int) -> bool:
+    """A person's card or section is a part of a page: never all of it, never most of a long one
+    (then it is the page, and what it says is the practice's)."""
+    return blocks >= page or blocks > MAX_CARD_BLOCKS or (page >= 8 and blocks * 2 > page)
+
+
+LABEL_DISTANCE = 3  # how many blocks above an address its office's heading may be
+
+
+def address_labels(blocks: list[Block]) -> list[list]:
+    """Each address of the page's main region with the heading just above it ("Westlake Aesthetic
+    Center", "Main Campus"): what the site calls that office."""
+    labels: list[list] = []
+    heading: tuple[int, str] | None = None
+    for index, block in enumerate(blocks):
+        if block.region != "main":
+            continue
+        if block.tag in HEADING_TAGS or block.tag in ("dt", "strong", "th"):
+            heading = (index, block.text)
+            continue
+        for address in addresses_from_blocks([block]):
+            near = heading is not None and index - heading[0] <= LABEL_DISTANCE
+            labels.append([address, heading[1] if near else None])
+    return labels
 
 
 def _nearest_person(anchors: dict[str, list[int]]):
@@ -150,6 +191,13 @@ def read_page_facts(html: str, url: str, root: str, seen_at: str) -> PageFacts:
         _extend_unique(facts.home_names, [structured.site_name])
         _extend_unique(facts.home_names, [practice_name_from_title(title, heading)])
     main_addresses = addresses_from_blocks([b for b in blocks if b.region == "main"])
+    facts.address_labels = address_labels(blocks)
+    facts.heading = next((b.text for b in blocks if b.tag == "h1" and b.region == "main"), None)
+    opening = [b.text for b in blocks if b.region == "main" and b.tag in ("h1", "p")][:2]
+    facts.lead = " ".join(opening)[:LEAD_CHARS]
+    facts.references = sorted(
+        {ref for b in blocks if b.region == "main" for ref in doctor_references(b.text)}
+    )
     merge_addresses(facts.addresses, structured.addresses + addresses_from_blocks(blocks))
     if len(main_addresses) == 1:
         facts.page_address = main_addresses[0]

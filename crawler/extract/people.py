@@ -275,9 +275,16 @@ def _with_job(match: re.Match) -> Person | None:
     return person
 
 
+# A nickname in quotes or parentheses inside a name: Robert “Bob” Kline, William (Bill) Thornton.
+_QUOTED_NICKNAME = re.compile(
+    rf"(?<=[{_LETTERS_LOW}.])\s+[“\"‘'(][{_LETTERS_UP}][{_LETTERS_LOW}.]+[”\"’')]\s+(?=[{_LETTERS_UP}])"
+)
+
+
 def people_from_text(text: str, *, heading: bool = False) -> list[Person]:
     """People named in one line or block of text. "Dr. First Last" without credentials or a title
     only counts in headings (and image alt text)."""
+    text = _QUOTED_NICKNAME.sub(" ", text)
     found: dict[str, Person] = {}
     for pattern in (_WITH_CREDENTIALS, _WITH_BARE_CREDENTIALS):
         for match in pattern.finditer(text):

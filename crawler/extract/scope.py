@@ -8,8 +8,9 @@ For each physician of the site, strongest rule first:
    makes them offer it. A person's own word beats the practice's.
 2. A statement that names who performs the treatment ("performed by Dr. X") names the only
    physicians the practice-wide offer applies to: the others get no verdict.
-3. An office's statements ("available at our Cedar Park office only", "not available at our Round
-   Rock office") apply to the physicians seen at that office, when the site says who works where.
+3. An office's statements ("available at our Cedar Park office", "not available at our Round Rock
+   office", anything a location page says) apply to the physicians seen at that office, when the
+   site says who works where; "available only at our Plano location" means not at the others.
 4. The practice's statements: explicit offers, treatment pages, services lists and structured
    offers make everyone offer it; an explicit practice-level refusal beats them, unless it refuses
    one device and the offer names another ("we retired Dermapen" beside a SkinPen page).
@@ -23,7 +24,7 @@ Pure: works on plain dicts and dataclasses, no I/O.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from crawler.extract.evidence import rank_evidence
@@ -69,12 +70,20 @@ def _words(text: str) -> list[str]:
 
 def resolve_reference(reference: str, people: Sequence[SitePerson]) -> list[SitePerson]:
     """The site's people a written reference means: "Dr. Ruiz", "Dr. Ana Ruiz", "Ana Ruiz, MD",
-    "Dr. Ana" (some practices use first names). Ambiguous references resolve to everyone they fit."""
+    "Dr. Ana" (some practices use first names). Ambiguous references resolve to everyone they fit;
+    words after the name ("Dr. Ana Ruiz Performs", a title-case heading) are dropped one by one."""
     words = [
         w for w in _words(re.sub(r"^Dr\.?\s+", "", reference.strip())) if w not in ("md", "do")
     ]
-    if not words:
-        return []
+    while words:
+        found = _resolve_words(words, people)
+        if found:
+            return found
+        words = words[:-1]
+    return []
+
+
+def _resolve_words(words: list[str], people: Sequence[SitePerson]) -> list[SitePerson]:
     if len(words) >= 2:
         exact = [
             p for p in people
@@ -144,17 +153,14 @@ class SiteStatements:
     own: dict[str, list[dict]] = field(default_factory=dict)  # person key -> entries
     exclusive_to: set[str] | None = None  # physicians named as the ones who perform it
     by_place: dict[str, list[dict]] = field(default_factory=dict)
+    only_at: set[str] | None = None  # "available only at our Plano location": these offices
     practice: list[dict] = field(default_factory=list)
     mentions: list[dict] = field(default_factory=list)
 
 
-def sort_statements(
-    entries: Iterable[dict],
-    people: Sequence[SitePerson],
-    place_of: Callable[[str | None], str | None] = lambda place: None,
-) -> SiteStatements:
-    """Sort a site's entries by subject. `place_of` maps a written place ("Cedar Park") to the
-    site's office key, or None."""
+def sort_statements(entries: Iterable[dict], people: Sequence[SitePerson]) -> SiteStatements:
+    """Sort a site's entries by subject: a person's own, an office's (`offices`: the office keys an
+    entry is about), the practice's, and mentions."""
     physicians = [p for p in people if p.is_physician]
     sorted_ = SiteStatements(people=people)
     for entry in entries:
@@ -173,16 +179,23 @@ def sort_statements(
                 for person in doctors:
                     sorted_.own.setdefault(person.key, []).append(entry)
                 continue
-            if about:  # staff named ("Mia Castillo performs microneedling"): the practice does it
-                sorted_.practice.append(entry)
+            if about:  # staff named ("Mia Castillo performs microneedling"): the practice does
+                # it, at the staff member's offices when the site says where they work
+                offices = sorted({place for person in about for place in person.places})
+                for office in offices:
+                    sorted_.by_place.setdefault(office, []).append(entry)
+                if not offices:
+                    sorted_.practice.append(entry)
                 continue
             if not physicians or not entry.get("exclusive"):
                 sorted_.practice.append(entry)  # a name we could not place: say it of the practice
             continue
-        place = place_of(entry.get("place"))
-        if place is not None:
-            sorted_.by_place.setdefault(place, []).append(entry)
-        else:
+        offices = entry.get("offices") or []
+        for office in offices:
+            sorted_.by_place.setdefault(office, []).append(entry)
+            if entry.get("place_only") and statement_of(entry) == "offer":
+                sorted_.only_at = (sorted_.only_at or set()) | {office}
+        if not offices:
             sorted_.practice.append(entry)
     return sorted_
 
@@ -210,6 +223,15 @@ def person_verdict(person: SitePerson, statements: SiteStatements) -> Verdict:
         return verdict
     if statements.exclusive_to is not None and person.key not in statements.exclusive_to:
         return Verdict(None, [], "performed by others")
+    if statements.only_at and person.places and not set(person.places) & statements.only_at:
+        # "only at our Plano location" says it is not offered where this physician works
+        only = [e for o in sorted(statements.only_at) for e in statements.by_place.get(o, [])]
+        refusals = [
+            dict(e, statement="refusal", negated=True, basis="offered only at another office")
+            for e in only
+            if statement_of(e) == "offer" and e.get("place_only")
+        ]
+        return Verdict(DOES_NOT_OFFER, rank_evidence(refusals), "offered only elsewhere")
     if statements.by_place:
         mine = [e for place in (person.places or ()) for e in statements.by_place.get(place, [])]
         if not person.places:  # we cannot tell where they work: the offices' word is the site's

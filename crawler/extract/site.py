@@ -6,7 +6,7 @@ site's statements give them (crawler/extract/scope.py). Pure (no I/O, no Scrapy)
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from urllib.parse import urlsplit
 
 from crawler.extract.contact import merge_addresses, same_place
@@ -19,6 +19,7 @@ from crawler.extract.scope import (
     SitePerson,
     person_verdict,
     practice_verdict,
+    resolve_reference,
     sort_statements,
 )
 from crawler.items import PracticeItem, PractitionerItem
@@ -47,8 +48,11 @@ class SiteState:
     person_specialties: dict[str, list[str]] = field(default_factory=dict)
     person_other_specialty: dict[str, str] = field(default_factory=dict)
     person_notes: dict[str, list[str]] = field(default_factory=dict)
-    # (the office a location page is about, the people it names)
-    office_pages: list[tuple[dict, list[str]]] = field(default_factory=list)
+    # (the office a location page is about, the people and "Dr. X" references it names)
+    office_pages: list[tuple[dict, list[str], list[str]]] = field(default_factory=list)
+    office_labels: list[tuple[dict, str]] = field(default_factory=list)  # (address, its name)
+    page_offices: dict[str, dict] = field(default_factory=dict)  # location page URL -> address
+    page_leads: dict[str, str] = field(default_factory=dict)  # URL -> heading and first paragraph
     evidence: list[dict] = field(default_factory=list)  # every statement of every page
     specialties: list[str] = field(default_factory=list)
     pages: int = 0
@@ -74,8 +78,18 @@ class SiteState:
         _extend_unique(self.home_names, facts.home_names)
         merge_addresses(self.addresses, facts.addresses)
         _extend_unique(self.phones, facts.phones)
-        if facts.page_address and facts.page_kind != "home" and facts.people_here:
-            self.office_pages.append((facts.page_address, list(facts.people_here)))
+        if facts.page_address and facts.page_kind != "home":
+            self.page_offices[facts.url] = facts.page_address
+            self.office_pages.append(
+                (facts.page_address, list(facts.people_here), list(facts.references))
+            )
+            for label in location_page_names(facts.url, facts.heading):
+                self.office_labels.append((facts.page_address, label))
+        elif facts.lead and facts.page_kind not in ("home", "article", "faq"):
+            self.page_leads[facts.url] = facts.lead
+        for address, label in facts.address_labels:
+            if label:
+                self.office_labels.append((address, label))
         if facts.subject is not None:
             self.profile_urls.setdefault(facts.subject, facts.url)
         else:
@@ -113,64 +127,188 @@ def _street_words(street: str | None) -> str:
     return " ".join(w for w in words if w not in ("suite", "ste", "unit", "floor", "building"))
 
 
-class _Offices:
-    """The site's offices, and which one a written place ("Cedar Park", "Elm Street") means."""
+# Words that name no office in particular: "Visit Us", "Our Locations", "Office Hours".
+_GENERIC_OFFICE_WORDS = frozenset(
+    "office offices location locations clinic clinics center centre suite our the at of and in "
+    "visit us contact hours address directions find map call phone get touch where to "
+    "welcome home page dermatology skin care plastic surgery medical spa laser index html htm "
+    "php aspx for and with by".split()
+)
 
-    def __init__(self, addresses: list[dict]):
+
+# One word that describes an office rather than naming it: "Cosmetic & Laser Clinic".
+_DESCRIPTIVE = frozenset(
+    "cosmetic cosmetics aesthetic aesthetics laser lasers surgical surgery medicine medical "
+    "pediatric general family skin plastic facial center wellness health spa suite pavilion "
+    "campus hospital university institute north south east west downtown uptown".split()
+)
+
+
+def _office_words(text: str) -> str:
+    words = re.findall(r"[a-z]+", text.lower().replace("’", "'"))
+    return " ".join(w for w in words if w not in _GENERIC_OFFICE_WORDS)
+
+
+def location_page_names(url: str, heading: str | None) -> list[str]:
+    """What a location page calls its office: its URL's last segment ("/locations/west-pavilion/")
+    and the end of its heading after a dash or bar ("Lakeview Skin & Laser – Skokie")."""
+    names = []
+    segments = [seg for seg in urlsplit(url).path.split("/") if seg]
+    if segments:
+        last = re.sub(r"\.\w+$", "", segments[-1])
+        if last in ("index", "default") and len(segments) > 1:
+            last = segments[-2]
+        names.append(last.replace("-", " ").replace("_", " "))
+    if heading:
+        parts = re.split(r"\s[–—|:-]\s", heading)
+        if len(parts) > 1:
+            names.append(parts[-1])
+    return names
+
+
+class _Offices:
+    """The site's offices, and which one a written place ("Cedar Park", "West Pavilion") means.
+
+    An office is known by its unique city, its street, the heading over its address, and its
+    location page's name; names shared by two offices say nothing."""
+
+    def __init__(self, addresses: list[dict], labels: list[tuple[dict, str]] = ()):
         self.addresses = addresses
+        names: list[set[str]] = [set() for _ in addresses]
         cities = [(a.get("city") or "").lower() for a in addresses]
-        self.unique_cities = {c for c in cities if c and cities.count(c) == 1}
+        for index, address in enumerate(addresses):
+            if cities[index] and cities.count(cities[index]) == 1:
+                names[index].add(_office_words(cities[index]) or cities[index])
+            street = _office_words(_street_words(address.get("street")))
+            if len(street) > 6:
+                names[index].add(street)
+        for address, label in labels:
+            index = self._index_of(address)
+            if index is None:
+                continue
+            # "Center for Cosmetic Medicine at Riverside Pavilion": the whole, and each part
+            for part in [label, *re.split(r"\s+(?:at|in|on)\s+|\s[–—|:-]\s", label)]:
+                words = _office_words(part)
+                if words:
+                    names[index].add(words)
+        shared = {n for i, group in enumerate(names) for n in group if any(
+            n in other for j, other in enumerate(names) if j != i
+        )}  # fmt: skip
+        self.names = [
+            {n for n in group if n and n not in shared and (" " in n or n not in _DESCRIPTIVE)}
+            for group in names
+        ]
+
+    def _index_of(self, address: dict) -> int | None:
+        for index, known in enumerate(self.addresses):
+            if same_place(known, address):
+                return index
+        return None
 
     def key(self, index: int) -> str:
         return f"office-{index}"
 
     def place_key(self, place: str | None) -> str | None:
+        """The office a written place means, or None when none or several fit."""
         if not place or len(self.addresses) < 2:
             return None
-        text = place.lower()
-        for index, address in enumerate(self.addresses):
-            city = (address.get("city") or "").lower()
-            if city in self.unique_cities and (city == text or city in text):
-                return self.key(index)
-            if len(text) > 3 and text in _street_words(address.get("street")):
-                return self.key(index)
-        return None
+        text = _office_words(place)
+        if not text:
+            return None
+        best: dict[int, int] = {}
+        for index, names in enumerate(self.names):
+            for name in names:
+                if name == text:
+                    score = 3
+                elif re.search(rf"\b{re.escape(text)}\b", name):
+                    score = 2
+                elif re.search(rf"\b{re.escape(name)}\b", text):
+                    score = 1
+                else:
+                    continue
+                best[index] = max(best.get(index, 0), score)
+        if not best:
+            return None
+        top = max(best.values())
+        winners = [index for index, score in best.items() if score == top]
+        return self.key(winners[0]) if len(winners) == 1 else None
 
     def places_in(self, text: str) -> list[str]:
         """The offices a person's own text names ("Sees patients at: Round Rock, Cedar Park")."""
         if len(self.addresses) < 2:
             return []
-        lowered = text.lower()
-        found = []
-        for index, address in enumerate(self.addresses):
-            city = (address.get("city") or "").lower()
-            street = _street_words(address.get("street"))
-            named_city = city in self.unique_cities and re.search(
-                rf"\b{re.escape(city)}\b", lowered
-            )
-            named_street = street and len(street) > 6 and street in re.sub(r"[^a-z ]", "", lowered)
-            if named_city or named_street:
-                found.append(self.key(index))
-        return found
+        lowered = _office_words(text)
+        return [
+            self.key(index)
+            for index, names in enumerate(self.names)
+            if any(re.search(rf"\b{re.escape(name)}\b", lowered) for name in names)
+        ]
 
     def office_of(self, address: dict) -> str | None:
-        for index, known in enumerate(self.addresses):
-            if same_place(known, address):
-                return self.key(index)
-        return None
+        index = self._index_of(address)
+        return None if index is None else self.key(index)
 
 
-def _person_offices(state: SiteState, offices: _Offices) -> dict[str, list[str]]:
+def _person_offices(
+    state: SiteState, offices: _Offices, people: list[SitePerson]
+) -> dict[str, list[str]]:
     places: dict[str, list[str]] = {}
     for key, notes in state.person_notes.items():
         _extend_unique(places.setdefault(key, []), offices.places_in(" ".join(notes)))
-    for address, keys in state.office_pages:
+    for address, keys, references in state.office_pages:
         office = offices.office_of(address)
         if office is None or len(offices.addresses) < 2:
             continue
-        for key in keys:
+        named = set(keys)
+        for reference in references:
+            named |= {p.key for p in resolve_reference(reference, people)}
+        for key in named:
             _extend_unique(places.setdefault(key, []), [office])
     return {key: found for key, found in places.items() if found}
+
+
+_LOCATED = re.compile(r"\blocated\s+(?:at|in|on|inside)\b|^\s*(?:at|in)\s+our\b", re.I)
+
+
+def _folder(url: str) -> str:
+    path = urlsplit(url).path or "/"
+    return path if path.endswith("/") else path.rsplit("/", 1)[0] + "/"
+
+
+def page_office(url: str, state: SiteState, offices: _Offices) -> str | None:
+    """The office a page is about: its one address, else the one office its opening names after
+    "located at" ("Located at Riverside Pavilion, the Center ..."). None on a one-office site."""
+    if len(offices.addresses) < 2:
+        return None
+    address = state.page_offices.get(url)
+    if address is not None:
+        return offices.office_of(address)
+    # a page in a location page's own folder ("/aesthetic-center/skin-rejuvenation.html" beside
+    # "/aesthetic-center/") is that office's
+    folder = _folder(url)
+    for location_url, address in state.page_offices.items():
+        home = _folder(location_url)
+        if home != "/" and folder.startswith(home):
+            return offices.office_of(address)
+    lead = state.page_leads.get(url, "")
+    match = _LOCATED.search(lead)
+    if not match:
+        return None
+    named = offices.places_in(lead[match.end() : match.end() + 80])
+    return named[0] if len(named) == 1 else None
+
+
+def _place_statements(entries: list[dict], state: SiteState, offices: _Offices) -> list[dict]:
+    """Each entry with the offices it is about: the places it names, else the location page it is
+    on (a statement of a practice's Skokie page is about the Skokie office)."""
+    out = []
+    for entry in entries:
+        keys = [k for k in (offices.place_key(p) for p in entry.get("places") or []) if k]
+        if not keys and not entry.get("person") and not entry.get("people"):
+            office = page_office(entry.get("url") or "", state, offices)
+            keys = [office] if office else []
+        out.append(dict(entry, offices=keys) if keys else entry)
+    return out
 
 
 def site_items(state: SiteState, fetched_at: str) -> list[PracticeItem | PractitionerItem]:
@@ -191,19 +329,15 @@ def site_items(state: SiteState, fetched_at: str) -> list[PracticeItem | Practit
         }
         for address in addresses
     ]
-    offices = _Offices(state.addresses)
-    person_offices = _person_offices(state, offices)
-    site_people = [
-        SitePerson(
-            key=p.key,
-            first_name=p.first_name,
-            last_name=p.last_name,
-            is_physician=p.is_physician,
-            places=tuple(person_offices.get(p.key, ())),
-        )
-        for p in state.people.values()
+    offices = _Offices(state.addresses, state.office_labels)
+    named = [
+        SitePerson(p.key, p.first_name, p.last_name, p.is_physician) for p in state.people.values()
     ]
-    statements = sort_statements(state.evidence, site_people, offices.place_key)
+    person_offices = _person_offices(state, offices, named)
+    site_people = [
+        replace(person, places=tuple(person_offices.get(person.key, ()))) for person in named
+    ]
+    statements = sort_statements(_place_statements(state.evidence, state, offices), site_people)
     practice = practice_verdict(statements)
     staff = [
         {"name": p.name, "credentials": p.credentials, "role": p.role, "is_physician": False}

@@ -21,7 +21,7 @@ The agent says whose statement it is: the practice, a named person, or a pronoun
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from crawler.extract.normalise import collapse_ws
 from crawler.extract.terms import Mention, find_terms, vocabulary
@@ -131,7 +131,8 @@ _WE = re.compile(
     re.I,
 )
 _NAME = r"[A-Z][A-Za-zÀ-ÖØ-öø-ÿ'’-]+"
-_DR = rf"Dr\.?\s+(?:{_NAME}\s+)?(?:[A-Z]\.\s+)?{_NAME}"
+_PARTICLES = r"(?:(?:van|von|de|del|della|der|den|da|di|du|la|le|st\.)\s+)"
+_DR = rf"Dr\.?\s+(?:{_NAME}\s+){{0,2}}(?:[A-Z]\.\s+)?{_PARTICLES}*{_NAME}"
 _PERSON_SUBJECT = re.compile(
     rf"(?P<who>{_DR}|{_NAME}(?:\s+[A-Z]\.)?\s+{_NAME}(?:,?\s+(?:M\.?D\.?|D\.?O\.?))?)"
     rf"(?P<between>(?:[\s,]+[\w'’.-]+){{0,5}}?),?\s+(?P<verb>{OFFER_VERB})\b"
@@ -147,6 +148,16 @@ _PRONOUN_SUBJECT = re.compile(
 _BY = re.compile(
     r"\b(?:performed|provided|offered|administered|done|delivered|carried out|given|treated)\s+"
     r"(?:exclusively\s+|only\s+|personally\s+|solely\s+)?by\s+(?P<who>.+)$",
+    re.I,
+)
+# Words that make an attribution exclusive: "performed only by Dr. X", "exclusively by".
+_EXCLUSIVE = re.compile(
+    r"\b(?:only|exclusively|solely)\s+by\b|\bby\s+(?:only|exclusively)\b|\bonly\s+Dr\.?\s|^all\b",
+    re.I,
+)
+_SUPERVISION = re.compile(
+    r"\b(?:following|under|with the (?:help|assistance)|supervised|supervision|protocols?|"
+    r"direction|oversight|overseen)\b",
     re.I,
 )
 _BY_PRACTICE = re.compile(rf"^(?:one of )?our\s+(?:[\w-]+\s+){{0,2}}?(?:{_PRACTICE_WORDS})\b", re.I)
@@ -177,16 +188,56 @@ _CTA_STRONG = re.compile(
     r"\b(?:book|schedule|reserve)\s+(?:your|a|an|online)\b",
     re.I,
 )
-_PLACE = re.compile(
-    r"\b(?:at|in)\s+(?:our|the)\s+(?P<place>(?-i:[A-Z][\w'’.-]*(?:\s+[A-Z][\w'’.-]*){0,2}))\s+"
-    r"(?:office|location|clinic|center|centre|practice|spa)\b(?P<only>\s+only)?",
+_PLACE_NAME = r"[A-Z][\w'’.-]*(?:\s+(?:[A-Z][\w'’.-]*|&|of|at))*"
+# "at our Cedar Park office", "our Strongsville and Mentor offices", "at both our Round Rock and
+# Cedar Park locations", "in our Plano Laser & Aesthetics Suite", "at the Aesthetic Center"
+_PLACES = re.compile(
+    r"\b(?:(?:at|in|from)\s+)?(?:both\s+(?:of\s+)?|all\s+(?:of\s+)?|each\s+of\s+|one\s+of\s+)?"
+    r"(?:our|the)\s+"
+    rf"(?-i:(?P<names>{_PLACE_NAME}(?:\s*(?:,|,?\s+and|,?\s+or|&)\s+{_PLACE_NAME})*))\s+"
+    r"(?:offices?|locations?|clinics?|centers?|centres?|practices?|spas?|suites?|campus(?:es)?|"
+    r"pavilions?|buildings?|branch(?:es)?)\b",
     re.I,
 )
+_NOT_PLACES = re.compile(r"^(?:main|new|original|flagship|other|same|local|home|our|the)$", re.I)
+_PLACE_ONLY = re.compile(r"\bonly\b|\bexclusively\s+(?:at|in)\b", re.I)
+
+
+def doctor_references(text: str) -> list[str]:
+    """Every "Dr. Lastname" / "Dr. First Last" a text writes, as written."""
+    return [collapse_ws(m.group(0)) for m in re.finditer(_DR, text)]
+
+
+def places_in(sentence: str) -> tuple[str, ...]:
+    """The offices a sentence names ("Round Rock", "Cedar Park"), as written."""
+    found: list[str] = []
+    for match in _PLACES.finditer(sentence):
+        for name in re.split(r"\s*(?:,|\band\b|\bor\b)\s*", match.group("names")):
+            name = name.strip(" &")
+            if name and not _NOT_PLACES.match(name) and name not in found:
+                found.append(name)
+    return tuple(found)
+
+
 _PRACTICE_NAME_SUBJECT = re.compile(
     rf"^(?:At\s+)?(?P<who>(?:[A-Z][\w'’&.-]*\s+){{0,4}}(?:Dermatology|Skin|Clinic|Aesthetics|"
     rf"Med\s?Spa|Medical Spa|Plastic Surgery|Surgery|Surgical|Dermatologic|Cosmetic|Laser|Center|"
     rf"Centre|Institute|Associates|Group|Spa|Wellness|Beauty|Health|Medicine|MD|PLLC|PC|LLC))"
     rf"(?:,\s*(?:we|our)\b|\s+(?P<verb>{OFFER_VERB})\b|(?:'s|’s)\s)",
+)
+_BUSINESS = (
+    r"Dermatology|Skin|Clinic|Clinics|Aesthetics|Aesthetic|Med\s?Spa|Spa|Surgery|Surgical|"
+    r"Dermatologic|Cosmetic|Laser|Center|Centre|Institute|Associates|Group|Wellness|Beauty|Health|"
+    r"Medicine|Medical|Department|Division|Program|Practice|Pavilion|Hospital|Studio|Lounge|PLLC|"
+    r"LLC|PC|Team|Providers|Physicians|Staff"
+)
+_BUSINESS_WORD = re.compile(rf"\b(?:{_BUSINESS})\b")
+# "The Cosmetic & Laser Dermatology Clinic at West Pavilion offers ...": an organisation's name,
+# capitalised words with "&", "of", "at", "the", one of them a business word, then the verb.
+_ORGANISATION_SUBJECT = re.compile(
+    rf"^(?:At\s+|The\s+)?(?P<who>(?:(?:[A-Z][\w'’.-]*|&|and|of|at|the)\s+){{0,9}}?"
+    rf"(?:{_BUSINESS})(?:\s+(?:[A-Z][\w'’.-]*|&|of|at|the))*?)"
+    rf"(?:\s*,\s*(?:we|our)\b|\s+(?P<verb>{OFFER_VERB})\b)"
 )
 _REPLACEMENT = re.compile(
     r"\b(?:replaced|replacing|instead|in favou?r of|switched to|now (?:use|offer))\b", re.I
@@ -211,7 +262,8 @@ class Reading:
     agent: str  # "practice" | "person" | "pronoun" | "none"
     people: tuple[str, ...] = ()  # person references as written ("Dr. Ruiz", "Ana Ruiz, MD")
     exclusive: bool = False  # "performed by Dr. X": the named physicians, not the others
-    place: str | None = None  # "Cedar Park" in "available at our Cedar Park office"
+    places: tuple[str, ...] = ()  # ("Cedar Park",) in "available at our Cedar Park office"
+    place_only: bool = False  # "available only at our Plano location": not at the others
     rule: str = ""
     term: str = ""
     price: str | None = None
@@ -222,16 +274,6 @@ def _people_in(text: str) -> tuple[str, ...]:
         rf"{_DR}|{_NAME}(?:\s+[A-Z]\.)?\s+{_NAME}(?=,?\s+(?:M\.?D\.?|D\.?O\.?)\b)", text
     )
     return tuple(dict.fromkeys(collapse_ws(f) for f in found))
-
-
-def _place(sentence: str) -> str | None:
-    match = _PLACE.search(sentence)
-    if not match:
-        return None
-    place = match.group("place")
-    if re.fullmatch(r"(?i:main|new|original|flagship|other|same|local)", place):
-        return None
-    return place
 
 
 def _after(match: re.Match, mention: Mention, clause_start: int) -> bool:
@@ -258,7 +300,11 @@ def read_sentence(sentence: str, mentions: list[Mention] | None = None) -> Readi
         ]  # fmt: skip
     order = {"offer": 0, "refusal": 1, "mention": 2}
     strength = {"explicit": 0, "weak": 1, "none": 2}
-    return min(readings, key=lambda r: (order[r.polarity], strength[r.strength]))
+    best = min(readings, key=lambda r: (order[r.polarity], strength[r.strength]))
+    if best.polarity == "mention":
+        return best
+    places = places_in(sentence)
+    return replace(best, places=places, place_only=bool(places and _PLACE_ONLY.search(sentence)))
 
 
 def _reading(
@@ -271,7 +317,6 @@ def _read_mention(sentence: str, mention: Mention) -> Reading:
     a, b = clause_of(sentence, mention.start, mention.end)
     clause = sentence[a:b]
     price = find_price(sentence)
-    place = _place(sentence)
     people = _people_in(sentence)
     if sentence.rstrip(" \"”'").endswith("?"):
         return _reading("mention", "none", "none", "question", mention)
@@ -283,21 +328,30 @@ def _read_mention(sentence: str, mention: Mention) -> Reading:
             return _reading(
                 "refusal", "explicit", "person", "refusal", mention, people=subject_people
             )
-        if re.search(r"\b(?:she|he|I)\b", before):
+        if re.search(r"\b(?:[Ss]he|[Hh]e|I)\b", before):
             return _reading("refusal", "explicit", "pronoun", "refusal", mention)
-        return _reading("refusal", "explicit", "practice", "refusal", mention, place=place)
+        return _reading("refusal", "explicit", "practice", "refusal", mention)
 
     if vocabulary().negation.search(clause):
         # "we do not perform microneedling on patients with active acne": a restriction of a
         # service that exists
-        return _reading("offer", "explicit", "practice", "restriction", mention, place=place)
+        return _reading("offer", "explicit", "practice", "restriction", mention)
     # who offers, by the sentence's own grammar
     match = _PRACTICE_NAME_SUBJECT.search(clause)
     if match and (match.group("verb") is None or _after(match, mention, a)):
-        return _reading("offer", "explicit", "practice", "practice offers", mention, place=place)
+        return _reading("offer", "explicit", "practice", "practice offers", mention)
+    match = _ORGANISATION_SUBJECT.match(clause)
+    if match and _after(match, mention, a):
+        return _reading("offer", "explicit", "practice", "practice offers", mention)
     for match in _PERSON_SUBJECT.finditer(clause):
+        if _BUSINESS_WORD.search(match.group("who")):
+            continue  # "Laser Dermatology offers": a clinic, not a person
         if _after(match, mention, a) and not _HEDGE.search(match.group("between")):
-            who = _people_in(match.group("who")) or (collapse_ws(match.group("who")),)
+            # "Dr. A, Dr. B and Dr. C all treat patients with Vivace": every doctor of the subject
+            who = tuple(doctor_references(clause[: match.start("who")])) + (
+                _people_in(match.group("who")) or (collapse_ws(match.group("who")),)
+            )
+            who = tuple(dict.fromkeys(who))
             if not re.match(r"(?i)(?:at|our|the|this|these|your)\b", match.group("who")):
                 return _reading(
                     "offer", "explicit", "person", "person offers", mention, people=who, price=price
@@ -312,7 +366,6 @@ def _read_mention(sentence: str, mention: Mention) -> Reading:
                 "practice",
                 "we offer" if not weak else "we might",
                 mention,
-                place=place,
                 price=price,
             )
     match = _FIRST_NAME_SUBJECT.match(clause)
@@ -333,22 +386,22 @@ def _read_mention(sentence: str, mention: Mention) -> Reading:
             return _reading("offer", "explicit", "pronoun", "pronoun offers", mention, price=price)
     by = _BY.search(sentence[mention.end :]) or _BY.search(clause)
     if by:
-        who_text = by.group("who")
+        # "... by Lauren Becker, RN, following protocols set by Dr. Hollings": who performs it,
+        # not who supervises
+        who_text = _SUPERVISION.split(by.group("who"), maxsplit=1)[0]
         named = _people_in(who_text)
         if named:
             return _reading(
                 "offer", "explicit", "person", "performed by", mention, people=named,
-                exclusive=True, place=place,
+                exclusive=bool(_EXCLUSIVE.search(sentence)),
             )  # fmt: skip
         if _BY_PRACTICE.match(who_text):
-            return _reading(
-                "offer", "explicit", "practice", "performed by us", mention, place=place
-            )
+            return _reading("offer", "explicit", "practice", "performed by us", mention)
     available = _AVAILABLE.search(sentence[mention.end :])
     if available and not _HEDGE.search(sentence[: mention.start]):
         if _AT_OURS.search(available.group("rest")):
-            return _reading("offer", "explicit", "practice", "available here", mention, place=place)
-        return _reading("offer", "weak", "practice", "available", mention, place=place)
+            return _reading("offer", "explicit", "practice", "available here", mention)
+        return _reading("offer", "weak", "practice", "available", mention)
     our = re.search(
         rf"\bour\s+(?:(?:{_OUR_TERM_WORDS})[\s-]+){{0,2}}$", sentence[: mention.start], re.I
     ) or re.search(r"(?:'s|’s)\s+$", sentence[: mention.start])
@@ -363,14 +416,13 @@ def _read_mention(sentence: str, mention: Mention) -> Reading:
             if _PRACTICE_NAME_SUBJECT.search(owner[-80:] + "'s "):
                 return _reading("offer", "explicit", "practice", "practice's own", mention)
         else:
-            return _reading("offer", "explicit", "practice", "our treatment", mention, place=place)
+            return _reading("offer", "explicit", "practice", "our treatment", mention)
     if price and not _PRICE_HEDGE.search(sentence):
-        return _reading("offer", "explicit", "practice", "price", mention, price=price, place=place)
+        return _reading("offer", "explicit", "practice", "price", mention, price=price)
     if _CTA.search(sentence) and not _HEDGE.search(sentence[: mention.start]):
         strong = _CTA_STRONG.search(sentence)
         return _reading(
             "offer", "explicit" if strong else "weak", "practice", "call to action", mention,
-            place=place,
         )  # fmt: skip
     if re.search(
         r"^\W*(?:is|are)\s+(?:one of\s+)?our\b", sentence[mention.end :], re.I
@@ -380,7 +432,7 @@ def _read_mention(sentence: str, mention: Mention) -> Reading:
         sentence,
         re.I,
     ):
-        return _reading("offer", "explicit", "practice", "one of ours", mention, place=place)
+        return _reading("offer", "explicit", "practice", "one of ours", mention)
     with_doctor = re.match(rf"\s+(?:\w+\s+){{0,2}}?with\s+({_DR})", sentence[mention.end :])
     if with_doctor:
         return _reading(
@@ -390,13 +442,13 @@ def _read_mention(sentence: str, mention: Mention) -> Reading:
     if re.search(r"\b(?:we|our)\b", clause, re.I) and re.search(
         r"\b(?:recommend|suggest|combine|pair|add)\b", clause, re.I
     ):
-        return _reading("offer", "weak", "practice", "we recommend", mention, place=place)
+        return _reading("offer", "weak", "practice", "we recommend", mention)
     if re.search(
         r"\b(?:our patients|in our experience|we(?:'ve| have)? (?:seen|found)|our results)\b",
         sentence,
         re.I,
     ):
-        return _reading("offer", "weak", "practice", "our patients", mention, place=place)
+        return _reading("offer", "weak", "practice", "our patients", mention)
     if _LIST_ENTRY.match(sentence):
         return _reading("offer", "weak", "none", "list entry", mention)
     return _reading("mention", "none", "none", "mention", mention, people=people)
