@@ -28,7 +28,7 @@ from crawler.extract.titles import Title, read_title
 
 _LETTERS_UP = "A-ZÀ-ÖØ-Þ"
 _LETTERS_LOW = "a-zß-öø-ÿ"
-_WORD = rf"[{_LETTERS_UP}][{_LETTERS_UP}{_LETTERS_LOW}'’]*[{_LETTERS_LOW}](?:-[{_LETTERS_UP}][{_LETTERS_LOW}'’{_LETTERS_UP}]*[{_LETTERS_LOW}])?"
+_WORD = rf"[{_LETTERS_UP}][{_LETTERS_UP}{_LETTERS_LOW}'’]*[{_LETTERS_LOW}](?:-[{_LETTERS_UP}{_LETTERS_LOW}][{_LETTERS_LOW}'’{_LETTERS_UP}]*[{_LETTERS_LOW}])?"
 _INITIAL = rf"[{_LETTERS_UP}]\."
 _PARTICLE = r"(?:de|del|della|de la|de los|da|das|do|dos|van|van de|van der|von|der|di|du|le|la|bin|ibn|al|el|st\.)"
 _FULL_NAME = rf"(?:{_INITIAL}\s+)?{_WORD}(?:\s+(?:{_INITIAL}|{_WORD}|{_PARTICLE}(?=\s+[{_LETTERS_UP}]))){{1,4}}"
@@ -110,6 +110,7 @@ _NOT_NAME_WORDS = {
     "faculty", "providers", "physicians", "doctors", "street", "road", "avenue", "suite", "drive",
     "boulevard", "parkway", "plaza", "consultation", "consult", "request", "online", "today",
     "learn", "more", "read", "view", "full", "your", "acne", "scars", "scar", "peel",
+    "board-certified", "fellowship-trained", "double-board-certified", "award-winning",
     "peels", "filler", "lasers", "procedure", "procedures", "before", "after", "gallery",
 }  # fmt: skip
 
@@ -134,6 +135,7 @@ class Person:
     title_needs_doctor: bool = False  # that title names a physician only with "Dr." or MD/DO
     title_specialties: list[str] = field(default_factory=list)
     other_specialty: str | None = None  # a title's specialty outside the directory
+    title_other_first: bool = False  # their title names a target specialty only as secondary
 
     @property
     def key(self) -> str:
@@ -150,6 +152,7 @@ class Person:
             if slug not in self.title_specialties:
                 self.title_specialties.append(slug)
         self.other_specialty = self.other_specialty or title.other_specialty
+        self.title_other_first = self.title_other_first or title.other_first
         self.settle_role()
 
     def settle_role(self) -> None:
@@ -195,6 +198,7 @@ class Person:
             if slug not in self.title_specialties:
                 self.title_specialties.append(slug)
         self.other_specialty = self.other_specialty or other.other_specialty
+        self.title_other_first = self.title_other_first or other.title_other_first
         self.settle_role()
 
 
@@ -329,6 +333,10 @@ _WITH_ROLE = re.compile(
 )
 _ONLY_CREDENTIALS = re.compile(rf"^\s*\(?\s*{_CREDENTIAL_LIST}\s*\)?\s*$")
 _CREDENTIALS_ONLY = _ONLY_CREDENTIALS
+_LEADING_CREDENTIALS = re.compile(
+    rf"^\s*\(?\s*(?P<credentials>{_CREDENTIAL_LIST})\s*\)?\s*[·•|,–—:-]\s*(?P<rest>.+)$"
+)
+NAME_LINE_WORDS = 6  # a block this short that is only a name is a name line, whatever its tag
 # Two words run together by markup ("Ana RuizBoard-Certified"), not a "Mc"/"Mac"/"De" name.
 _RUN_TOGETHER = re.compile(
     rf"(?<=[{_LETTERS_LOW}]{{2}})(?<!Mac)(?=[{_LETTERS_UP}][{_LETTERS_LOW}])"
@@ -357,6 +365,15 @@ def _bare_person(line: str, title_line: str | None) -> Person | None:
         return _person(
             match.group("name"), match.group("suffix"), credentials, bool(match.group("dr"))
         )
+    lead = _LEADING_CREDENTIALS.match(title_line)  # "MD · Board-Certified Dermatologist"
+    if lead:
+        person = _person(
+            match.group("name"), match.group("suffix"), _credentials_of(lead.group("credentials")),
+            bool(match.group("dr")),
+        )  # fmt: skip
+        if person is not None:
+            person.note_title(read_title(lead.group("rest")))
+        return person
     title = read_title(title_line)
     if title.role is None:
         return None
@@ -378,7 +395,10 @@ def people_with_anchors(blocks: list[Block]) -> tuple[list[Person], dict[str, li
     for index, block in enumerate(blocks):
         if block.region in ("nav", "footer", "quote"):
             continue
-        label = block.tag in LABEL_TAGS
+        # builders style headings as paragraphs: a short one-line block is a label too
+        label = block.tag in LABEL_TAGS or (
+            len(block.lines) == 1 and len(block.text.split()) <= NAME_LINE_WORDS
+        )
         lines = [_uncapitalise(line) for line in block.lines]
         following = next(
             (b for b in blocks[index + 1 : index + 3] if b.region not in ("nav", "footer")), None

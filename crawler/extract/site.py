@@ -368,6 +368,10 @@ def site_items(state: SiteState, fetched_at: str) -> list[PracticeItem | Practit
                 )
             )
         )
+        if person.title_other_first:
+            # their own title names another specialty first ("Professor of Medicine
+            # (Rheumatology); joint appointment in Dermatology"): the title outranks a bio's words
+            own = []
         other = (
             None
             if own

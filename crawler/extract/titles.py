@@ -62,6 +62,7 @@ class Title:
     specialties: tuple[str, ...] = ()
     other_specialty: str | None = None
     needs_doctor: bool = False  # an academic or leadership title: physician only with "Dr."/MD
+    other_first: bool = False  # it names a target specialty only as secondary to another
 
 
 @cache
@@ -95,16 +96,24 @@ def read_title(text: str | None) -> Title:
     role = staff_role(text)
     if role is not None:
         return Title(role=role)
-    slugs, other = _claims_in_order(text)
+    slugs, other, other_first = _claims_in_order(text)
     if PHYSICIAN_TITLE.search(text):
-        return Title(role="physician", specialties=slugs, other_specialty=other)
+        return Title(
+            role="physician", specialties=slugs, other_specialty=other, other_first=other_first
+        )
     if DOCTOR_TITLE.search(text) and (slugs or other):
-        return Title(role="physician", specialties=slugs, other_specialty=other, needs_doctor=True)
+        return Title(
+            role="physician",
+            specialties=slugs,
+            other_specialty=other,
+            needs_doctor=True,
+            other_first=other_first,
+        )
     if re.search(r"\bmedical director\b", text, re.I):
         return Title(role="physician", needs_doctor=True)
     if slugs or other:
         # "Dermatology" alone (a specialty line under a name): a claim, not a role.
-        return Title(specialties=slugs, other_specialty=other)
+        return Title(specialties=slugs, other_specialty=other, other_first=other_first)
     return Title()
 
 
@@ -113,18 +122,24 @@ def _first_position(patterns, text: str) -> int | None:
     return min(found) if found else None
 
 
-def _claims_in_order(text: str) -> tuple[tuple[str, ...], str | None]:
-    """A title's specialties: the first it names is the person's own ("Professor of Medicine
-    (Rheumatology); joint appointment in Dermatology" is a rheumatologist)."""
+def _claims_in_order(text: str) -> tuple[tuple[str, ...], str | None, bool]:
+    """A title's specialties; a target one wins unless the title names it as secondary after
+    another ("Professor of Medicine (Rheumatology); joint appointment in Dermatology" is a
+    rheumatologist)."""
     slugs = tuple(refine_specialties(specialties_from_text(text)))
     other = other_specialty(text)
     if slugs and other:
         target_at = _first_position([p for p, _s in _target_patterns()], text)
         other_at = _first_position([p for p, _n in _other_specialties()], text)
-        if other_at is not None and (target_at is None or other_at < target_at):
-            return (), other
-        return slugs, None
-    return slugs, other
+        secondary = target_at is not None and _SECONDARY.search(text[:target_at][-40:])
+        if other_at is not None and target_at is not None and other_at < target_at and secondary:
+            return (), other, True
+        return slugs, None, False
+    return slugs, other, False
+
+
+# Before a second specialty in a title: "joint appointment in Dermatology".
+_SECONDARY = re.compile(r"\b(?:joint|secondary|adjunct|affiliate|courtesy)\b[^;,]*$", re.I)
 
 
 @cache
