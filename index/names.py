@@ -92,6 +92,35 @@ NICKNAMES = {
     "kat": "katherine",
     "katharine": "katherine",
     "becca": "rebecca",
+    "nathaniel": "nathan",
+    "natalie": "natalie",
+    "liza": "elizabeth",
+    "kit": "katherine",
+    "hank": "henry",
+    "harry": "henry",
+    "jack": "john",
+    "johnny": "john",
+    "peg": "margaret",
+    "marge": "margaret",
+    "gabe": "gabriel",
+    "zach": "zachary",
+    "zack": "zachary",
+    "ray": "raymond",
+    "russ": "russell",
+    "fred": "frederick",
+    "frank": "francis",
+}
+# Short forms that stand for more than one given name: "Sam" is Samuel or Samantha. NICKNAMES
+# maps each to the first (the key names are compared by); these say which others it may be.
+AMBIGUOUS_NICKNAMES = {
+    "sam": ("samuel", "samantha"),
+    "sammy": ("samuel", "samantha"),
+    "nate": ("nathan", "nathaniel"),
+    "natty": ("nathan", "nathaniel"),
+    "alex": ("alexander", "alexandra"),
+    "kate": ("katherine", "kathleen", "kate"),
+    "liz": ("elizabeth", "lizbeth"),
+    "bill": ("william",),
 }
 # Different given names one letter apart (a typo rule would otherwise join them).
 DISTINCT_GIVEN_NAMES = {
@@ -145,6 +174,9 @@ class NameKey:
     first_initial: str
     suffix: str = ""  # "jr", "sr", "ii", ... ("" when none is given)
     middle: str = ""  # a full middle name after a first initial ("R. James Caldwell"), mapped
+    given: str = ""  # the first name as written (before nicknames were mapped)
+    given_joined: str = ""  # every given name run together: "Mary Ann" and "MARYANN" agree
+    former: tuple[str, ...] = ()  # earlier last names (NPPES "Former Name", "née", "formerly")
 
     @property
     def full(self) -> str:
@@ -177,6 +209,7 @@ def _suffix(payload: dict[str, Any]) -> str:
 def normalise_name(payload: dict[str, Any]) -> NameKey:
     """First and last name without titles, credentials, suffixes or middle initials; nicknames mapped."""
     suffix = _suffix(payload)
+    joined = ""  # every given name run together, when the fields give them
     middle = " ".join(_ascii_words(payload.get("middle_name") or "")).replace(",", "")
     first = " ".join(_ascii_words(payload.get("first_name") or "")).replace(",", "")
     last = " ".join(_ascii_words(payload.get("last_name") or "")).replace(",", "")
@@ -202,16 +235,27 @@ def normalise_name(payload: dict[str, Any]) -> NameKey:
         middle = words[1] if len(words) > 2 else ""
     else:
         first_words = first.split()
+        joined = "".join(first_words + middle.split())
         first = first_words[0]
         if len(first) == 1 and len(first_words) > 1:
             middle = first_words[1]  # "R. James" given as the first name
         # A middle initial sometimes lands in last_name ("M Ruiz"); suffixes never belong there.
         last_words = [w for w in last.split() if w not in _SUFFIXES and len(w) > 1]
         last = " ".join(last_words) or last
+    given = first
+    joined = joined or first + "".join(middle.split())
     first = canonical_first(first)
     # Only a full middle name after a first initial says what the person is called.
     middle = canonical_first(middle.split()[0]) if len(first) == 1 and len(middle) > 1 else ""
-    return NameKey(first=first, last=last, first_initial=first[:1], suffix=suffix, middle=middle)
+    former = tuple(
+        " ".join(_ascii_words(entry.get("last_name") or "")).replace(",", "")
+        for entry in payload.get("former_names") or []
+        if isinstance(entry, dict) and entry.get("last_name")
+    )
+    return NameKey(
+        first=first, last=last, first_initial=first[:1], suffix=suffix, middle=middle,
+        given=given, given_joined=joined, former=tuple(f for f in former if f),
+    )  # fmt: skip
 
 
 def _one_typo_apart(a: str, b: str) -> bool:
@@ -231,12 +275,21 @@ def last_name_similarity(a: str, b: str) -> float:
     return fuzz.ratio(a, b)
 
 
+def _nickname_of(short: str, given: str) -> bool:
+    """True when `short` is a short form of `given` (either may already be the formal name)."""
+    return given in AMBIGUOUS_NICKNAMES.get(short, ()) or NICKNAMES.get(short) == given
+
+
 def first_name_similarity(a: NameKey, b: NameKey) -> float:
     """0..100 for first names already mapped from nicknames; 0 when they name different people."""
     if not a.first or not b.first:
         return 0.0
     if a.first == b.first:
         return 100.0
+    if a.given_joined and a.given_joined == b.given_joined:
+        return 100.0  # "Mary Ann" / "Maryann"
+    if _nickname_of(a.given, b.given) or _nickname_of(b.given, a.given):
+        return 95.0  # "Sam" / "Samantha", "Nate" / "Nathaniel"
     if len(a.first) == 1 or len(b.first) == 1:
         initial, full = (a, b) if len(a.first) == 1 else (b, a)
         if initial.middle and len(full.first) > 1:
@@ -267,6 +320,12 @@ def name_similarity(a: NameKey, b: NameKey) -> float:
     if not a.last or not b.last:
         return 0.0
     last = last_name_similarity(a.last, b.last)
+    if last < 90 and (a.former or b.former):
+        # a married or maiden name: only ever joined with a contact signal (index.resolve)
+        last = max(
+            [last]
+            + [last_name_similarity(x, y) for x in (a.last, *a.former) for y in (b.last, *b.former)]
+        )
     if last < 90:
         return 0.0
     first = first_name_similarity(a, b)

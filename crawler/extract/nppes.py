@@ -161,6 +161,18 @@ def _status(basic: dict) -> str:
     return "active" if (_clean(basic.get("status")) or "A").upper() == "A" else "deactivated"
 
 
+def _former_names(result: dict) -> list[dict]:
+    """The registry's "Former Name" entries ({"first_name", "last_name"}): a maiden or earlier
+    married name, used to join a practice site that still shows it (with a contact signal)."""
+    names = []
+    for other in result.get("other_names") or []:
+        kind = (_clean(other.get("type")) or "").lower()
+        last = tidy_name_part(other.get("last_name"))
+        if last and (kind == "former name" or _clean(other.get("code")) == "1"):
+            names.append({"first_name": tidy_name_part(other.get("first_name")), "last_name": last})
+    return names
+
+
 def _practitioner(result: dict, npi: str) -> dict:
     basic = result.get("basic") or {}
     first = tidy_name_part(basic.get("first_name"))
@@ -193,6 +205,7 @@ def _practitioner(result: dict, npi: str) -> dict:
         "is_physician": role == "physician",
         "role": role,
         "sex": _clean(basic.get("sex") or basic.get("gender")),
+        "former_names": _former_names(result),
         "practice_name": None,
         "website": None,
         "profile_url": None,

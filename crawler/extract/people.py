@@ -68,6 +68,11 @@ _IS_A = re.compile(
 _WITH_JOB = re.compile(
     rf"^\s*(?P<dr>Dr\.?\s+)?(?P<name>{_FULL_NAME}){_SUFFIX}\s*(?:,|\s[–—|-]\s|:)\s*(?P<title>.{{3,90}})$"
 )
+# "Laura Costa, MD (née Schultz)", "Dr. Ana Ruiz (formerly Ana Smith)": an earlier last name.
+_FORMERLY = re.compile(
+    rf"(?P<name>{_FULL_NAME})[^()]{{0,40}}\((?:née|nee|formerly|born|maiden name:?)\s+"
+    rf"(?:{_WORD}\s+)?(?P<former>{_WORD})\)"
+)
 _BARE_NAME = re.compile(rf"^\s*(?P<dr>Dr\.?\s+)?(?P<name>{_FULL_NAME}){_SUFFIX}\s*,?\s*$")
 # Spelled-out roles after a name ("Mia Castillo, Licensed Aesthetician"): a role, not a credential.
 ROLE_PHRASES = (
@@ -136,6 +141,7 @@ class Person:
     title_specialties: list[str] = field(default_factory=list)
     other_specialty: str | None = None  # a title's specialty outside the directory
     title_other_first: bool = False  # their title names a target specialty only as secondary
+    former_last_names: list[str] = field(default_factory=list)  # "(née Schultz)", "(formerly X)"
 
     @property
     def key(self) -> str:
@@ -199,6 +205,9 @@ class Person:
                 self.title_specialties.append(slug)
         self.other_specialty = self.other_specialty or other.other_specialty
         self.title_other_first = self.title_other_first or other.title_other_first
+        for former in other.former_last_names:
+            if former not in self.former_last_names:
+                self.former_last_names.append(former)
         self.settle_role()
 
 
@@ -317,6 +326,12 @@ def people_from_text(text: str, *, heading: bool = False) -> list[Person]:
     match = _WITH_JOB.match(text)
     if match and not _CREDENTIALS_ONLY.match(match.group("title")):
         _add(found, _with_job(match))
+    for match in _FORMERLY.finditer(text):
+        key = name_key(" ".join(match.group("name").split()[-3:]))
+        for person in found.values():
+            same = key.endswith(person.key) or person.key.endswith(key)
+            if same and match.group("former") not in person.former_last_names:
+                person.former_last_names.append(match.group("former"))
     if heading:
         for match in _WITH_TITLE.finditer(text):
             person = _person(match.group("name"), match.group("suffix"), [], True)

@@ -399,6 +399,9 @@ def site_items(state: SiteState, fetched_at: str) -> list[PracticeItem | Practit
                 npi=person.npi,
                 specialties=specialties,
                 other_specialty=other,
+                extra={"former_names": [{"last_name": n} for n in person.former_last_names]}
+                if person.former_last_names
+                else {},
                 is_physician=True,
                 role=person.role,
                 practice_name=name,

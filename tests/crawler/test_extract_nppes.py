@@ -180,3 +180,11 @@ def test_display_names_leave_the_middle_initial_in_middle_name(realdata):
     )
     payload = records[0].payload
     assert (payload["name"], payload["middle_name"]) == ("Amir Steinberg", "S")
+
+
+def test_a_registry_former_name_is_kept_for_matching(realdata):
+    records = parse_npi_response(_read(realdata, "npi_v21_2019_individuals_city_atlanta_10.json"))
+    with_former = [r.payload for r in records if r.payload.get("former_names")]
+    assert with_former, "the sample has an individual with a Former Name"
+    former = with_former[0]["former_names"][0]
+    assert former["last_name"] == "Schultz" and former["first_name"] == "Laura"

@@ -115,3 +115,10 @@ def test_credentials_in_the_block_under_a_name_heading_belong_to_it():
 def test_names_in_capitals_are_read():
     [person] = people_from_html("<main><h2>DR. SAMUEL MCBRIDE, MD, FACS</h2></main>")
     assert (person.name, person.credentials) == ("Samuel McBride", ["MD", "FACS"])
+
+
+def test_an_earlier_last_name_written_beside_a_name_is_kept():
+    [person] = people_from_text("Laura Costa, MD (née Schultz)")
+    assert (person.name, person.former_last_names) == ("Laura Costa", ["Schultz"])
+    [person] = people_from_text("Dr. Ana Ruiz, MD (formerly Ana Smith) joined us in 2019.")
+    assert person.former_last_names == ["Smith"]
