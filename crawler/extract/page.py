@@ -15,10 +15,11 @@ from crawler.extract.contact import addresses_from_blocks, merge_addresses, phon
 from crawler.extract.evidence import PageContext, evidence_from_blocks, markup_offer_entries
 from crawler.extract.html_text import HEADING_TAGS, Block, parse_html, text_blocks
 from crawler.extract.links import is_home_page, page_links
+from crawler.extract.name_lines import people_with_anchors
 from crawler.extract.naming import practice_name_from_title
 from crawler.extract.normalise import collapse_ws
 from crawler.extract.pages import classify_page
-from crawler.extract.people import Person, npi_from_text, people_from_text, people_with_anchors
+from crawler.extract.people import Person, npi_from_text, people_from_text
 from crawler.extract.statements import doctor_references
 from crawler.extract.structured import structured_from_html
 from crawler.extract.titles import PHYSICIAN_TITLE, person_specialty_claims

@@ -1,6 +1,7 @@
 import pytest
 
-from crawler.extract.people import people_from_html, people_from_text, person_from_name
+from crawler.extract.name_lines import people_from_html
+from crawler.extract.people import people_from_text, person_from_name
 
 
 def _one(text, heading=False):
