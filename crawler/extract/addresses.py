@@ -108,6 +108,13 @@ def _tag(window: str, state: str, zip_code: str) -> list[tuple[str, str]] | None
     first = next((i for i, (_t, label) in enumerate(tokens) if label in _FIRST_LABELS), None)
     if first is None:
         return None
+    # "Address: Northgate Health Center, 10400 N. Port Washington Road": a label or a building's
+    # name before the number is not the street line
+    number = next(
+        (i for i, (_t, label) in enumerate(tokens) if label == "AddressNumber" and i > first), None
+    )
+    if number is not None and tokens[first][1] == "BuildingName":
+        first = number
     # "Visit our office at 410 Colorado..." ends up Recipient/LandmarkName before the number; a
     # unit written before the number ("Suite 220, 5110 Mineral Point Road") is kept, after it
     units = [(t, label) for t, label in tokens[:first] if label in _UNIT_LABELS]

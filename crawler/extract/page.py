@@ -194,8 +194,10 @@ def read_page_facts(html: str, url: str, root: str, seen_at: str) -> PageFacts:
     main_addresses = addresses_from_blocks([b for b in blocks if b.region == "main"])
     facts.address_labels = address_labels(blocks)
     facts.heading = next((b.text for b in blocks if b.tag == "h1" and b.region == "main"), None)
-    opening = [b.text for b in blocks if b.region == "main" and b.tag in ("h1", "p")][:2]
-    facts.lead = " ".join(opening)[:LEAD_CHARS]
+    main = [b for b in blocks if b.region == "main" and b.tag in ("h1", "p")]
+    # from the main heading on: a banner above it ("Masks are optional") says nothing of the page
+    start = next((i for i, b in enumerate(main) if b.tag == "h1"), 0)
+    facts.lead = "\n".join(b.text for b in main[start : start + 2])[:LEAD_CHARS]
     facts.references = sorted(
         {ref for b in blocks if b.region == "main" for ref in doctor_references(b.text)}
     )

@@ -21,6 +21,7 @@ from crawler.extract.normalise import (
     normalise_credentials,
     npi_is_valid,
     role_for_credentials,
+    tidy_name_part,
 )
 from crawler.extract.titles import Title, read_title
 
@@ -49,6 +50,13 @@ _CREDENTIAL = (
 _CREDENTIAL_LIST = rf"{_CREDENTIAL}(?:\s*[,/]\s*{_CREDENTIAL}|\s+{_CREDENTIAL})*"
 _WITH_CREDENTIALS = re.compile(
     rf"(?P<dr>\bDr\.?\s+)?(?P<name>{_FULL_NAME}){_SUFFIX}\s*(?:,\s*|\(\s*)(?P<credentials>{_CREDENTIAL_LIST})",
+)
+# "TRAN-NGUYEN, Lily, MD" / "Okonkwo, Samuel A., MD": surname first, as faculty directories write.
+_SURNAME_FIRST = re.compile(
+    rf"^\s*(?P<last>[{_LETTERS_UP}][{_LETTERS_UP}{_LETTERS_LOW}'’-]+(?:\s+[{_LETTERS_UP}]"
+    rf"[{_LETTERS_UP}{_LETTERS_LOW}'’-]+)?(?:\s+(?:Jr\.?|Sr\.?|II|III|IV))?),\s+"
+    rf"(?P<given>{_WORD}(?:\s+(?:{_INITIAL}|{_WORD}))?),\s*(?P<credentials>{_CREDENTIAL_LIST})"
+    r"(?!\s*\d{5})"  # "Bethesda, Maryland, MD 20892" is an address
 )
 # "Jane Holcomb MD": no comma, so only degrees and licences written in capitals count.
 _STRONG_CREDENTIAL = r"(?:M\.?\s?D\.?|D\.?\s?O\.?|PA-C|FNP-C|FNP-BC|NP-C|APRN|RN|MBBS)(?![A-Za-z])"
@@ -275,6 +283,27 @@ def _add(found: dict[str, Person], person: Person | None) -> None:
         found[person.key] = person
 
 
+_ORGANISATION_NOUN = re.compile(
+    r"\b(?:practice|spa|med ?spa|clinic|cent(?:er|re)|group|office|institute|department|company|"
+    r"business|facility|studio|hospital|destination|boutique|lounge)\b",
+    re.I,
+)
+_PERSON_NOUN = re.compile(
+    r"\b(?:dermatologist|surgeon|physician|doctor|assistant|practitioner|nurse|a?esthetician|"
+    r"injector|specialist|director|partner|founder|owner|member|fellow|resident|provider)s?\b(?!-)",
+    re.I,
+)
+_SENTENCE_VERB = re.compile(r"\b(?:is|are|was|were|will|every)\b", re.I)
+
+
+def _names_an_organisation(title: str) -> bool:
+    """ "a physician-directed medical spa", "an independent, physician-owned practice": the subject
+    is a business, not a person (an organisation noun before any person noun)."""
+    organisation = _ORGANISATION_NOUN.search(title)
+    person = _PERSON_NOUN.search(title)
+    return organisation is not None and (person is None or organisation.start() < person.start())
+
+
 def _with_job(match: re.Match) -> Person | None:
     """A name with a title beside it: a person only when the title names a role."""
     title = read_title(match.group("title"))
@@ -306,12 +335,28 @@ def people_from_text(text: str, *, heading: bool = False) -> list[Person]:
                     match.group("name"), match.group("suffix"), credentials, bool(match.group("dr"))
                 ),
             )
+    match = _SURNAME_FIRST.match(text)
+    if match:
+        last = match.group("last")
+        suffix = re.search(r"\s+(Jr\.?|Sr\.?|II|III|IV)$", last)
+        last = last[: suffix.start()] if suffix else last
+        if last.isupper():
+            last = tidy_name_part(last) or last
+        _add(
+            found,
+            _person(
+                f"{match.group('given')} {last}", suffix.group(1) if suffix else None,
+                _credentials_of(match.group("credentials")), False,
+            ),
+        )  # fmt: skip
     for match in _WITH_ROLE.finditer(text):
         _add(
             found,
             _person(match.group("name"), None, [], False, role_from_phrase(match.group("phrase"))),
         )
     for match in _IS_A.finditer(text):
+        if _names_an_organisation(match.group("title")):
+            continue  # "Saguaro Glow is a physician-directed medical spa"
         title = read_title(match.group("title"))
         if title.role is None or (
             title.role == "physician" and title.needs_doctor and not match.group("dr")
@@ -322,7 +367,11 @@ def people_from_text(text: str, *, heading: bool = False) -> list[Person]:
             person.note_title(title)
             _add(found, person)
     match = _WITH_JOB.match(text)
-    if match and not _CREDENTIALS_ONLY.match(match.group("title")):
+    if (
+        match
+        and not _CREDENTIALS_ONLY.match(match.group("title"))
+        and not _SENTENCE_VERB.search(match.group("title"))  # "At Luxe Contour, every plan is..."
+    ):
         _add(found, _with_job(match))
     for match in _FORMERLY.finditer(text):
         key = name_key(" ".join(match.group("name").split()[-3:]))

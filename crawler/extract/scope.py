@@ -202,6 +202,16 @@ def sort_statements(entries: Iterable[dict], people: Sequence[SitePerson]) -> Si
 
 def practice_verdict(statements: SiteStatements) -> Verdict:
     """What the site says of the practice as a whole (the practice listing's own status)."""
+    own_word = _decide(statements.practice, "practice statement")
+    if own_word is not None and own_word.status == OFFERS:
+        return own_word  # an office that does not offer it does not undo the practice's offer
+    offices = [_decide(v, "office statement") for v in statements.by_place.values()]
+    offering = [v for v in offices if v is not None and v.status == OFFERS]
+    if offering and own_word is None:
+        # one office offers it, another does not: the practice offers it (at that office)
+        return Verdict(
+            OFFERS, rank_evidence([e for v in offering for e in v.evidence]), "an office"
+        )
     everything = statements.practice + [e for v in statements.by_place.values() for e in v]
     verdict = _decide(everything, "practice statement")
     if verdict is None:
@@ -218,6 +228,11 @@ def person_verdict(person: SitePerson, statements: SiteStatements) -> Verdict:
     """One physician's status by the rules of the module docstring."""
     own = statements.own.get(person.key, [])
     practice = _decide(statements.practice, "practice statement")
+    if practice is not None and practice.status == DOES_NOT_OFFER:
+        # "we no longer offer microneedling" beats an old blog post announcing Dr. X offers it
+        own = [
+            e for e in own if not (statement_of(e) == "offer" and e.get("page_kind") == "article")
+        ]
     verdict = _decide(own, "own statement")
     if verdict is not None:
         return verdict

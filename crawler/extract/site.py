@@ -267,7 +267,13 @@ def _person_offices(
     return {key: found for key, found in places.items() if found}
 
 
-_LOCATED = re.compile(r"\blocated\s+(?:at|in|on|inside)\b|^\s*(?:at|in)\s+our\b", re.I)
+_LOCATED = re.compile(
+    r"\blocated\s+(?:at|in|on|inside)\b|^\s*(?:at|in)\s+our\b"
+    # "The Cosmetic & Laser Center at Riverside Pavilion brings ...": a page that opens by naming
+    # its unit and where it is
+    r"|^\s*The\s+(?-i:(?:[A-Z][\w'’-]*|&|and|of)\s+){1,8}(?:at|in)\s+(?:the\s+|our\s+)?",
+    re.I | re.M,
+)
 
 
 def _folder(url: str) -> str:
@@ -284,9 +290,12 @@ def page_office(url: str, state: SiteState, offices: _Offices) -> str | None:
     if address is not None:
         return offices.office_of(address)
     # a page in a location page's own folder ("/aesthetic-center/skin-rejuvenation.html" beside
-    # "/aesthetic-center/") is that office's
+    # "/aesthetic-center/") is that office's; a location page that is one file of a folder
+    # ("/patient-care/northgate.html") owns no folder
     folder = _folder(url)
     for location_url, address in state.page_offices.items():
+        if not re.search(r"/(?:index\.\w+)?$", urlsplit(location_url).path):
+            continue
         home = _folder(location_url)
         if home != "/" and folder.startswith(home):
             return offices.office_of(address)
@@ -304,9 +313,13 @@ def _place_statements(entries: list[dict], state: SiteState, offices: _Offices) 
     out = []
     for entry in entries:
         keys = [k for k in (offices.place_key(p) for p in entry.get("places") or []) if k]
+        here = page_office(entry.get("url") or "", state, offices)
         if not keys and not entry.get("person") and not entry.get("people"):
-            office = page_office(entry.get("url") or "", state, offices)
-            keys = [office] if office else []
+            keys = [here] if here else []
+        elif keys and here and here not in keys and entry.get("statement") == "offer":
+            # the Pflugerville page: "... are scheduled at our Round Rock and Cedar Park offices"
+            # (there, so not here)
+            entry = dict(entry, place_only=True)
         out.append(dict(entry, offices=keys) if keys else entry)
     return out
 

@@ -125,7 +125,8 @@ _PRACTICE_WORDS = (
 )
 _WE = re.compile(
     rf"\b(?:we|we've|we're|we’ve|we’re|(?:our|both|all|each|both of our|all of our|each of our)"
-    rf"(?:\s+(?:two|three|four|five|six|own))?\s+(?:{_PRACTICE_WORDS}))\b"
+    rf"(?:\s+(?:two|three|four|five|six|own))?(?-i:(?:\s+[A-Z][\w'’&-]+){{0,3}})"
+    rf"\s+(?:{_PRACTICE_WORDS}))\b"
     rf"(?P<between>(?:[\s,]+[\w'’.-]+){{0,6}}?),?\s+"
     rf"(?P<verb>{OFFER_VERB})\b",
     re.I,
@@ -146,7 +147,7 @@ _PRONOUN_SUBJECT = re.compile(
     rf"\b(?P<who>[Ss]he|[Hh]e|I)(?P<between>(?:\s+[\w'’-]+){{0,3}}?)\s+(?P<verb>{OFFER_VERB})\b"
 )
 _BY = re.compile(
-    r"\b(?:performed|provided|offered|administered|done|delivered|carried out|given|treated)\s+"
+    r"\b(?:performed|provided|offered|administered|done|delivered|carried out|given|treated|planned)\s+"
     r"(?:exclusively\s+|only\s+|personally\s+|solely\s+)?by\s+(?P<who>.+)$",
     re.I,
 )
@@ -163,7 +164,7 @@ _SUPERVISION = re.compile(
 _BY_PRACTICE = re.compile(rf"^(?:one of )?our\s+(?:[\w-]+\s+){{0,2}}?(?:{_PRACTICE_WORDS})\b", re.I)
 _AVAILABLE = re.compile(
     r"\b(?:is|are)\s+(?:now\s+|also\s+|currently\s+|proudly\s+)?(?:available|offered|performed|"
-    r"provided|done)\b(?P<rest>.*)$",
+    r"provided|done|scheduled)\b(?P<rest>.*)$",
     re.I,
 )
 _AT_OURS = re.compile(
@@ -199,6 +200,7 @@ _PLACES = re.compile(
     r"pavilions?|buildings?|branch(?:es)?)\b",
     re.I,
 )
+_WITH_DOCTOR = re.compile(rf"\bwith\s+({_DR})")
 _NOT_PLACES = re.compile(r"^(?:main|new|original|flagship|other|same|local|home|our|the)$", re.I)
 _PLACE_ONLY = re.compile(r"\bonly\b|\bexclusively\s+(?:at|in)\b", re.I)
 
@@ -303,8 +305,15 @@ def read_sentence(sentence: str, mentions: list[Mention] | None = None) -> Readi
     best = min(readings, key=lambda r: (order[r.polarity], strength[r.strength]))
     if best.polarity == "mention":
         return best
-    places = places_in(sentence)
-    return replace(best, places=places, place_only=bool(places and _PLACE_ONLY.search(sentence)))
+    text = sentence
+    if best.polarity == "refusal":
+        # "not performed at Northgate; patients are scheduled at the Riverside Pavilion instead":
+        # the refusal is about the places of its own clause
+        mention = next(m for m, r in zip(mentions, readings, strict=True) if r is best)
+        a, b = clause_of(sentence, mention.start, mention.end)
+        text = sentence[a:b]
+    places = places_in(text)
+    return replace(best, places=places, place_only=bool(places and _PLACE_ONLY.search(text)))
 
 
 def _reading(
@@ -360,6 +369,13 @@ def _read_mention(sentence: str, mention: Mention) -> Reading:
         if _after(match, mention, a):
             hedged = _HEDGE.search(match.group("between"))
             weak = hedged or re.match(r"(?i)includ", match.group("verb"))
+            with_doctor = _WITH_DOCTOR.search(sentence[mention.end :])
+            if with_doctor and not weak:
+                # "Our Round Rock office offers SkinPen microneedling on Tuesdays with Dr. Fuentes"
+                return _reading(
+                    "offer", "explicit", "person", "with the doctor", mention,
+                    people=(collapse_ws(with_doctor.group(1)),), price=price,
+                )  # fmt: skip
             return _reading(
                 "offer",
                 "weak" if weak else "explicit",
