@@ -17,9 +17,11 @@ from index.build import current_generation, index_dir, rebuild, write_current, w
 from index.patches import Patch, append_patches
 from index.records import Listing, Observation
 from index.store import Store
+from search_web.opendata.hsds_model import build_dataset
+from search_web.opendata.spec import table_paths
 from skinmap.export.command import add_export_parser, cmd_export
 from skinmap.export.flat_csv import CSV_COLUMNS, neutralise_cell, write_csv
-from skinmap.export.hsds import HSDS_TABLES, SERVICE_NAME, hsds_rows
+from skinmap.export.hsds import SERVICE_NAME
 from skinmap.export.jsonld import physician_node, write_jsonld
 from skinmap.export.reader import live_listings_path, modified_since, parse_timestamp, read_listings
 
@@ -330,7 +332,7 @@ def test_a_negated_offer_gives_no_service_in_jsonld_or_hsds():
         locations=[dict(LAKESIDE, lat=30.27, lon=-97.74)],
     )
     assert "availableService" not in physician_node(listing)
-    tables = [table for table, _ in hsds_rows([listing])]
+    tables = _rows([listing])
     assert "service" not in tables and "organization" in tables
 
 
@@ -422,7 +424,7 @@ def test_hsds_can_be_written_as_a_zip(data_dir, tmp_path):
     assert run_export(data_dir, "--format", "hsds", "--output", str(out)) == 0
     with zipfile.ZipFile(out) as archive:
         names = set(archive.namelist())
-        assert names == {t.path for t in HSDS_TABLES} | {"datapackage.json"}
+        assert names == set(table_paths().values()) | {"datapackage.json"}
         unpacked = tmp_path / "unpacked"
         archive.extractall(unpacked)
     check_hsds(read_package(unpacked))
@@ -530,10 +532,7 @@ def test_writers_stream_listings_from_any_iterable():
 
 
 def _rows(listings: list[Listing]) -> dict[str, list[dict]]:
-    tables: dict[str, list[dict]] = {}
-    for table, row in hsds_rows(listings):
-        tables.setdefault(table, []).append(row)
-    return tables
+    return {table: rows for table, rows in build_dataset(listings).tables.items() if rows}
 
 
 def test_an_organization_takes_its_website_from_any_practitioner_of_the_practice():
