@@ -280,5 +280,6 @@ def build_dataset(listings: Iterable[Listing], base_url: str = "") -> HsdsDatase
                     "value": listing.npi,
                 },
             )
-    dataset.tables["organization"] = list(organizations.values())
+    for row in organizations.values():
+        dataset.add("organization", row)
     return dataset

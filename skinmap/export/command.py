@@ -16,6 +16,7 @@ from typing import Any
 from index.build import current_generation
 from skinmap.export.flat_csv import write_csv
 from skinmap.export.hsds import write_hsds
+from skinmap.export.hsds_json import write_hsds_json
 from skinmap.export.jsonld import write_jsonld
 from skinmap.export.ndjson import write_ndjson
 from skinmap.export.reader import (
@@ -26,17 +27,18 @@ from skinmap.export.reader import (
     read_listings,
 )
 
-FORMATS = ("ndjson", "csv", "jsonld", "hsds")
+FORMATS = ("ndjson", "csv", "jsonld", "hsds", "hsds-json")
 
 
 def add_export_parser(subparsers: Any) -> argparse.ArgumentParser:
     """Register `skinmap export` on the CLI's subparsers."""
     parser = subparsers.add_parser(
         "export",
-        help="export the live directory as open data (ndjson, csv, jsonld, hsds)",
+        help="export the live directory as open data (ndjson, csv, jsonld, hsds, hsds-json)",
         description="Export what the public sees (the live index generation, never hidden "
-        "listings) as NDJSON API results, a flat CSV, schema.org JSON-LD, or an Open Referral "
-        "HSDS 3.0 data package.",
+        "listings) as NDJSON API results, a flat CSV, schema.org JSON-LD, an Open Referral "
+        "HSDS 3.0 tabular data package (hsds) or HSDS 3.0 JSON organization documents "
+        "(hsds-json).",
     )
     parser.add_argument("--format", choices=FORMATS, default="ndjson", help="default ndjson")
     parser.add_argument(
@@ -96,6 +98,7 @@ def _export(args: argparse.Namespace, data_dir: Path) -> tuple[int, str]:
         "ndjson": lambda stream: write_ndjson(listings, stream),
         "csv": lambda stream: write_csv(listings, stream, base_url),
         "jsonld": lambda stream: write_jsonld(listings, stream, base_url),
+        "hsds-json": lambda stream: write_hsds_json(listings, stream, base_url),
     }
     run = writers[fmt]
     if not output:

@@ -12,8 +12,10 @@ from pathlib import Path
 import pytest
 
 from index.records import Listing
+from search_web.opendata.hsds_documents import HsdsDocuments
 from search_web.opendata.hsds_model import build_dataset
 from search_web.opendata.spec import DATAPACKAGE_FILE, HSDS_DIR, table_fields
+from tests.hsds_validation import compiled_validator
 from tests.skinmap import test_export
 from tests.skinmap.test_export import LAKESIDE, run_export
 
@@ -141,3 +143,52 @@ def test_the_npi_is_an_organization_identifier_and_a_service_attribute():
     [attribute] = dataset.rows("attribute")
     assert attribute["link_id"] == service["id"] and attribute["value"] == "1234567893"
     assert attribute["taxonomy_term_id"] == dataset.rows("taxonomy_term")[0]["id"]
+
+
+# --- HSDS JSON ------------------------------------------------------------------------------------
+
+
+def hsds_problems(document: object, schema_name: str) -> list[str]:
+    """jsonschema's complaints about a document against a vendored compiled HSDS schema."""
+    validator = compiled_validator(schema_name)
+    return [
+        f"{'/'.join(map(str, error.absolute_path))}: {error.message}"
+        for error in validator.iter_errors(document)
+    ]
+
+
+def test_hsds_json_export_is_valid_against_the_compiled_organization_schema(data_dir, tmp_path):
+    out = tmp_path / "hsds.json"
+    assert run_export(data_dir, "--format", "hsds-json", "--output", str(out)) == 0
+    organizations = json.loads(out.read_text(encoding="utf-8"))
+    assert organizations and isinstance(organizations, list)
+    for organization in organizations:
+        assert hsds_problems(organization, "organization") == [], organization["name"]
+    services = [service for org in organizations for service in org["services"]]
+    assert len(services) == 2
+    assert all(service["service_at_locations"][0]["location"]["addresses"] for service in services)
+
+
+def test_every_nested_document_is_valid_against_its_compiled_schema():
+    listing = Listing(
+        id="p-0000000003",
+        name="Ana Ruiz",
+        credentials=["MD"],
+        npi="1234567893",
+        offers_microneedling=True,
+        microneedling_evidence={"quote": "We offer microneedling.", "url": "https://lake.test/mn"},
+        locations=[dict(LAKESIDE, lat=30.27, lon=-97.74)],
+        last_seen="2026-11-20T10:00:00Z",
+    )
+    documents = HsdsDocuments(build_dataset([listing]))
+    [service_id] = documents.services
+    [link_id] = documents.service_at_locations
+    assert hsds_problems(documents.service(service_id), "service") == []
+    assert hsds_problems(documents.service_list_item(service_id), "service_list") == []
+    assert hsds_problems(documents.service_at_location(link_id), "service_at_location") == []
+    item = documents.service_at_location_list_item(link_id)
+    assert hsds_problems(item, "service_at_location_list") == []
+    # The validator is not a rubber stamp: a service without its required status fails.
+    broken = documents.service(service_id)
+    del broken["status"]
+    assert hsds_problems(broken, "service")
