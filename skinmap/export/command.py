@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from index.build import current_generation
+from search_web.opendata.jsonld import BadBaseUrl, checked_base
 from skinmap.export.flat_csv import write_csv
 from skinmap.export.hsds import write_hsds
 from skinmap.export.hsds_json import write_hsds_json
@@ -55,7 +56,8 @@ def add_export_parser(subparsers: Any) -> argparse.ArgumentParser:
         "--base-url",
         default="",
         metavar="URL",
-        help="site root prefixed to profile links (e.g. https://skinmap.example); default relative",
+        help="site root for absolute links and linked-data ids (e.g. https://skinmap.example); "
+        "default $SKINMAP_BASE_URL; required for jsonld, else links are relative",
     )
     return parser
 
@@ -82,7 +84,14 @@ def _export(args: argparse.Namespace, data_dir: Path) -> tuple[int, str]:
     if fmt not in FORMATS:
         raise ExportError(f"--format must be one of {', '.join(FORMATS)}")
     output = getattr(args, "output", None)
-    base_url = getattr(args, "base_url", "") or ""
+    base_url = getattr(args, "base_url", "") or os.environ.get("SKINMAP_BASE_URL", "") or ""
+    if fmt == "jsonld":
+        try:
+            base_url = checked_base(base_url)
+        except BadBaseUrl as error:
+            raise ExportError(
+                f"--format jsonld: {error} with --base-url or SKINMAP_BASE_URL"
+            ) from None
     raw_cutoff = getattr(args, "modified_after", None)
     cutoff = parse_timestamp(raw_cutoff) if raw_cutoff is not None else None
     if fmt == "hsds" and not output:

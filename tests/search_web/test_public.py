@@ -192,8 +192,8 @@ def test_the_profile_json_ld_is_a_parseable_physician_with_escaped_text(client, 
     html = client.get(f"/practitioners/{listing_ids['Ana Ruiz']}").text
     page = parts(html)
     assert len(page.jsonld) == 1
-    data = json.loads(page.jsonld[0])
-    assert data["@type"] == "Physician" and data["name"] == "Ana Ruiz, MD"
+    data = json.loads(page.jsonld[0])["@graph"][0]
+    assert data["@type"] == "IndividualPhysician" and data["name"] == "Ana Ruiz, MD"
     assert data["identifier"]["value"] == ANA_NPI
     assert data["availableService"]["name"].startswith("Microneedling")
     # Every script is either JSON-LD data or an external file: nothing inline to execute.
