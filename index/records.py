@@ -92,6 +92,9 @@ class Listing:
     last_verified: str | None = None
     hidden: bool = False
     stale: bool = False
+    # Field path -> {"source", "url", "first_seen", "last_seen", "rule"}: who supplied each published
+    # field and by which rule (index.provenance); source "admin" for an override.
+    provenance: dict = field(default_factory=dict)
 
     def to_result(self, distance_miles: float | None = None) -> dict[str, Any]:
         """The HTTP `Result` shape of the API contract."""
@@ -131,6 +134,7 @@ class Listing:
             "last_seen": self.last_seen,
             "last_verified": self.last_verified,
             "stale": self.stale,
+            "provenance": {key: dict(value) for key, value in self.provenance.items()},
         }
 
     def to_json(self) -> str:

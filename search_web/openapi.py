@@ -191,6 +191,22 @@ SCHEMAS: dict[str, Any] = {
             "last_seen": _nullable(_STRING),
         },
     },
+    "FieldSource": {
+        "type": "object",
+        "description": "Which observation supplied a published field, and which rule chose it.",
+        "required": ["source", "url", "first_seen", "last_seen", "rule"],
+        "properties": {
+            "source": {
+                "type": "string",
+                "enum": ["nppes", "cms", "practice_site", "directory", "admin"],
+                "description": "The source of the observation; `admin` for an override.",
+            },
+            "url": _nullable({"type": "string", "description": "The page or record it came from."}),
+            "first_seen": _nullable(_STRING),
+            "last_seen": _nullable(_STRING),
+            "rule": {"type": "string", "description": "Why this value was published."},
+        },
+    },
     "NpiStatus": {
         "type": ["object", "null"],
         "properties": {
@@ -219,6 +235,7 @@ SCHEMAS: dict[str, Any] = {
             "last_seen",
             "last_verified",
             "stale",
+            "provenance",
         ],
         "properties": {
             "id": {"type": "string", "pattern": LISTING_ID.pattern},
@@ -248,6 +265,12 @@ SCHEMAS: dict[str, Any] = {
             "last_seen": _nullable(_STRING),
             "last_verified": _nullable(_STRING),
             "stale": {"type": "boolean", "description": "Not re-confirmed by a crawl recently."},
+            "provenance": {
+                "type": "object",
+                "description": "Per published field (`name`, `npi`, `microneedling_evidence`, "
+                "`locations[0].phone`, ...): the observation and rule that supplied it.",
+                "additionalProperties": _ref("FieldSource"),
+            },
         },
     },
     "SearchPage": {

@@ -51,8 +51,14 @@ class HsdsDocuments:
         row = self.locations[location_id]
         return {
             **row,
-            "addresses": self._of("address", location_id),
-            "phones": self._of("phone", location_id),
+            "addresses": [
+                {**address, "metadata": self._of("metadata", address["id"])}
+                for address in self._of("address", location_id)
+            ],
+            "phones": [
+                {**phone, "metadata": self._of("metadata", phone["id"])}
+                for phone in self._of("phone", location_id)
+            ],
             "metadata": self._of("metadata", location_id),
         }
 
@@ -98,7 +104,10 @@ class HsdsDocuments:
                 self.location(location["id"])
                 for location in self._children.get(("location", organization_id), [])
             ],
-            "organization_identifiers": self._of("organization_identifier", organization_id),
+            "organization_identifiers": [
+                {**identifier, "metadata": self._of("metadata", identifier["id"])}
+                for identifier in self._of("organization_identifier", organization_id)
+            ],
             "metadata": self._of("metadata", organization_id),
         }
 

@@ -7,7 +7,9 @@ of the practice, delivered at their offices (`service_at_location`), whose descr
 quote and its page and whose `assured_date` is when the quote was last seen. The NPI is an
 `organization_identifier` of the practice (its `identifier_type` says whose NPI it is) and an
 `attribute` of the service under the documented "US National Provider Identifier" taxonomy.
-Per-field provenance becomes `metadata` rows (which observation and rule supplied each field).
+Per-field provenance becomes `metadata` rows: for a service's description and assured_date, an
+office's name, address and phone, and the NPI identifier, which observation (source and URL, when
+last seen) and which rule supplied it.
 
 An office is its normalised street address (street, city, state, ZIP); without a street, the
 practice name in a city. Its organization is the practice name most listings give for it (a
@@ -94,6 +96,39 @@ def _service_description(listing: Listing, evidence: dict) -> str:
     return text
 
 
+SOURCE_NAMES = {
+    "nppes": "NPI Registry (NPPES)",
+    "cms": "CMS Doctors and Clinicians",
+    "practice_site": "practice website",
+    "directory": "directory listing",
+    "admin": "skinmap admin",
+}
+
+
+def metadata_row(
+    listing: Listing, key: str, resource_id: str, resource_type: str, field_name: str, value: Any
+) -> dict[str, Any] | None:
+    """An HSDS `metadata` row saying which observation and rule supplied a published field, or
+    None when the listing records no source for it. (The previous value is not kept by the
+    directory, so it reads "not recorded".)"""
+    entry = listing.provenance.get(key)
+    when = entry and (entry.get("last_seen") or entry.get("first_seen"))
+    if not entry or not when or value in (None, ""):
+        return None
+    who = SOURCE_NAMES.get(entry.get("source") or "", entry.get("source") or "source")
+    return {
+        "id": hsds_id("metadata", resource_id, field_name),
+        "resource_id": resource_id,
+        "resource_type": resource_type,
+        "last_action_date": when[:10],
+        "last_action_type": entry.get("rule") or "observed",
+        "field_name": field_name,
+        "previous_value": "not recorded",
+        "replacement_value": str(value),
+        "updated_by": f"{who}: {entry['url']}" if entry.get("url") else who,
+    }
+
+
 def _offers(listing: Listing) -> bool:
     evidence = listing.microneedling_evidence or {}
     return listing.offers_microneedling is True and bool(evidence.get("quote"))
@@ -167,6 +202,12 @@ def build_dataset(listings: Iterable[Listing], base_url: str = "") -> HsdsDatase
             offices.append((org_id, loc_id, practice))
             if not once(loc_id):
                 continue
+            number = listing.locations.index(location)
+            provenance_rows = [
+                metadata_row(
+                    listing, f"locations[{number}].practice", loc_id, "location", "name", name
+                )
+            ]
             dataset.add(
                 "location",
                 {
@@ -192,6 +233,16 @@ def build_dataset(listings: Iterable[Listing], base_url: str = "") -> HsdsDatase
                         "address_type": "physical",
                     },
                 )
+                provenance_rows.append(
+                    metadata_row(
+                        listing,
+                        f"locations[{number}].street",
+                        hsds_id("address", loc_id),
+                        "address",
+                        "address_1",
+                        location["street"],
+                    )
+                )
             if location.get("phone"):
                 dataset.add(
                     "phone",
@@ -202,6 +253,19 @@ def build_dataset(listings: Iterable[Listing], base_url: str = "") -> HsdsDatase
                         "type": "voice",
                     },
                 )
+                provenance_rows.append(
+                    metadata_row(
+                        listing,
+                        f"locations[{number}].phone",
+                        hsds_id("phone", loc_id, location["phone"]),
+                        "phone",
+                        "number",
+                        location["phone"],
+                    )
+                )
+            for row in provenance_rows:
+                if row is not None:
+                    dataset.add("metadata", row)
         if not offices:
             name = display_name(listing)
             org_id = organization(f"solo|{listing.id}", name, f"The practice of {name}.", None)
@@ -209,10 +273,21 @@ def build_dataset(listings: Iterable[Listing], base_url: str = "") -> HsdsDatase
         if listing.npi:
             for org_id in dict.fromkeys(org for org, _, _ in offices):
                 if once(f"npi|{org_id}|{listing.npi}"):
+                    identifier_id = hsds_id("organization_identifier", org_id, listing.npi)
+                    row = metadata_row(
+                        listing,
+                        "npi",
+                        identifier_id,
+                        "organization_identifier",
+                        "identifier",
+                        listing.npi,
+                    )
+                    if row is not None:
+                        dataset.add("metadata", row)
                     dataset.add(
                         "organization_identifier",
                         {
-                            "id": hsds_id("organization_identifier", org_id, listing.npi),
+                            "id": identifier_id,
                             "organization_id": org_id,
                             "identifier_type": f"{NPI_IDENTIFIER_TYPE} of {display_name(listing)}",
                             "identifier": listing.npi,
@@ -249,6 +324,13 @@ def build_dataset(listings: Iterable[Listing], base_url: str = "") -> HsdsDatase
                 "last_modified": listing.last_seen,
             },
         )
+        for key, field_name, value in (
+            ("microneedling_evidence", "description", evidence.get("quote")),
+            ("microneedling_evidence", "assured_date", evidence.get("seen_at")),
+        ):
+            row = metadata_row(listing, key, service_id, "service", field_name, value)
+            if row is not None:
+                dataset.add("metadata", row)
         for _, loc_id, _ in chosen:
             if loc_id and once(f"sal|{service_id}|{loc_id}"):
                 dataset.add(

@@ -27,6 +27,7 @@ from search_web.params import (
     page_request,
     parse_radius,
 )
+from search_web.provenance_view import provenance_lines
 from search_web.report import (
     CONTACT_MAX,
     CSRF_COOKIE,
@@ -203,6 +204,7 @@ def practitioner(request: Request) -> Response:
         {
             "listing": listing,
             "jsonld": listing_document(listing, base),
+            "provenance": provenance_lines(listing),
             "search_href": present.SearchLink(
                 near=(listing.locations[0].get("postal_code") if listing.locations else None)
             ).href(),

@@ -64,6 +64,7 @@ def test_the_csv_package_passes_frictionless_validate_against_the_official_datap
     # It really checked our rows (types, foreign keys), not only empty files.
     rows = {task["name"]: task["stats"].get("rows", 0) for task in report["tasks"]}
     assert rows["service"] == 2 and rows["location"] >= 2 and rows["organization_identifier"] >= 2
+    assert rows["metadata"] >= rows["phone"] + rows["service"] * 2  # provenance of each field
 
 
 def _add_url_column(out: Path) -> None:
@@ -192,3 +193,30 @@ def test_every_nested_document_is_valid_against_its_compiled_schema():
     broken = documents.service(service_id)
     del broken["status"]
     assert hsds_problems(broken, "service")
+
+
+def test_provenance_becomes_metadata_rows_naming_the_observation_and_rule():
+    listing = Listing(
+        id="p-0000000005",
+        name="Ana Ruiz",
+        locations=[dict(LAKESIDE, lat=30.27, lon=-97.74)],
+        provenance={
+            "locations[0].phone": {
+                "source": "practice_site",
+                "url": "https://lake.test/",
+                "first_seen": "2026-11-01T10:00:00Z",
+                "last_seen": "2026-11-20T08:00:00Z",
+                "rule": "offices merged by address",
+            }
+        },
+    )
+    dataset = build_dataset([listing])
+    [phone] = dataset.rows("phone")
+    [row] = dataset.rows("metadata")
+    assert row["resource_id"] == phone["id"] and row["resource_type"] == "phone"
+    assert row["field_name"] == "number" and row["replacement_value"] == phone["number"]
+    assert row["last_action_date"] == "2026-11-20"
+    assert row["updated_by"] == "practice website: https://lake.test/"
+    assert row["last_action_type"] == "offices merged by address"
+    location = HsdsDocuments(dataset).location(dataset.rows("location")[0]["id"])
+    assert location["phones"][0]["metadata"] == [row]
