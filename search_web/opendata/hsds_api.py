@@ -25,13 +25,13 @@ from index.search import IndexUnavailable, SearchError
 from search_web.opendata.hsds_documents import HsdsDocuments
 from search_web.opendata.hsds_model import build_dataset
 from search_web.opendata.hsds_openapi import (
-    MODIFIED_AFTER_PATTERN,
     PAGE_MAX,
     PER_PAGE_DEFAULT,
     PER_PAGE_MAX,
     hsds_openapi_bytes,
 )
 from search_web.opendata.spec import HSDS_VERSION
+from search_web.params import parse_modified_after
 from search_web.service import ListingNotFound
 
 PROFILE_URL = "https://docs.openreferral.org/en/v3.0/hsds/"
@@ -89,17 +89,7 @@ def _text(request: Request, name: str, limit: int) -> str | None:
 
 
 def _modified_after(request: Request) -> datetime | None:
-    raw = request.query_params.get("modified_after")
-    if not raw:
-        return None
-    message = "modified_after must be an ISO-8601 date or date-time, e.g. 2026-11-25"
-    if len(raw) > 40 or not re.fullmatch(MODIFIED_AFTER_PATTERN, raw):
-        raise SearchError(message)
-    try:
-        when = datetime.fromisoformat(raw.replace("Z", "+00:00"))
-    except ValueError:
-        raise SearchError(message) from None
-    return when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)
+    return parse_modified_after(request.query_params.get("modified_after"))
 
 
 def _modified(service: dict[str, Any], since: datetime | None) -> bool:

@@ -11,6 +11,7 @@ from functools import cache
 from typing import Any
 
 from search_web.opendata.spec import COMPILED_URL, HSDS_VERSION, compiled_schema, spec_openapi
+from search_web.params import MODIFIED_AFTER_MAX_CHARS, MODIFIED_AFTER_PATTERN
 
 # Path -> the spec's parameters we implement there (the others, e.g. taxonomy and postcode
 # searches, are dropped from our document rather than accepted and ignored).
@@ -33,7 +34,6 @@ SERVED: dict[str, tuple[str, ...]] = {
 PER_PAGE_DEFAULT = 50
 PER_PAGE_MAX = 100
 PAGE_MAX = 10_000
-MODIFIED_AFTER_PATTERN = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}([T ][0-9:.+\-Z]+)?$"
 # Our stricter schemas for the spec's loosely typed parameters (what the parser enforces).
 PARAMETER_SCHEMAS: dict[str, dict[str, Any]] = {
     "page": {"type": "integer", "minimum": 1, "maximum": PAGE_MAX, "default": 1},
@@ -43,7 +43,11 @@ PARAMETER_SCHEMAS: dict[str, dict[str, Any]] = {
         "maximum": PER_PAGE_MAX,
         "default": PER_PAGE_DEFAULT,
     },
-    "modified_after": {"type": "string", "maxLength": 40, "pattern": MODIFIED_AFTER_PATTERN},
+    "modified_after": {
+        "type": "string",
+        "maxLength": MODIFIED_AFTER_MAX_CHARS,
+        "pattern": MODIFIED_AFTER_PATTERN,
+    },
     "search": {"type": "string", "maxLength": 200},
     "organization_id": {"type": "string", "maxLength": 100},
     "full": {"type": "boolean"},

@@ -119,7 +119,8 @@ def test_two_practitioners_at_one_office_give_one_location_with_one_address_and_
     assert location["organization_id"] == organization["id"]
 
 
-def test_the_npi_is_an_organization_identifier_and_a_service_attribute():
+def offering(**changes) -> Listing:
+    """Ana at Lakeside, with a quoted offer seen on 2026-11-20."""
     listing = Listing(
         id="p-0000000003",
         name="Ana Ruiz",
@@ -132,7 +133,15 @@ def test_the_npi_is_an_organization_identifier_and_a_service_attribute():
             "seen_at": "2026-11-20T10:00:00Z",
         },
         locations=[dict(LAKESIDE, lat=30.27, lon=-97.74)],
+        last_seen="2026-11-20T10:00:00Z",
     )
+    for key, value in changes.items():
+        setattr(listing, key, value)
+    return listing
+
+
+def test_the_npi_is_an_organization_identifier_and_a_service_attribute():
+    listing = offering()
     dataset = build_dataset([listing])
     [identifier] = dataset.rows("organization_identifier")
     assert identifier["identifier"] == "1234567893"
@@ -171,16 +180,7 @@ def test_hsds_json_export_is_valid_against_the_compiled_organization_schema(data
 
 
 def test_every_nested_document_is_valid_against_its_compiled_schema():
-    listing = Listing(
-        id="p-0000000003",
-        name="Ana Ruiz",
-        credentials=["MD"],
-        npi="1234567893",
-        offers_microneedling=True,
-        microneedling_evidence={"quote": "We offer microneedling.", "url": "https://lake.test/mn"},
-        locations=[dict(LAKESIDE, lat=30.27, lon=-97.74)],
-        last_seen="2026-11-20T10:00:00Z",
-    )
+    listing = offering()
     documents = HsdsDocuments(build_dataset([listing]))
     [service_id] = documents.services
     [link_id] = documents.service_at_locations
