@@ -4,10 +4,12 @@ with who decided, when and why. Pure: handed the stored observations materialise
 
 Keys are field paths: "name", "credentials", "specialties", "npi", "npi_status", "website",
 "microneedling_evidence", "last_verified", and per office "locations[0].street",
-"locations[0].phone", "locations[0].practice". Values: {"source", "url", "first_seen",
-"last_seen", "rule"} (source "admin" for an override).
+"locations[0].phone", "locations[0].practice". Values are compact, [where, rule]: `where` the
+index of the observation in the listing's `sources` (or, for a practice's page or an admin, a
+small dict), `rule` a records.PROVENANCE_RULES code (or, for an admin, a sentence);
+`Listing.field_sources()` expands them for the API, the profile and the exports.
 
-Owns: RULES, listing_provenance, override_provenance.
+Owns: listing_provenance, override_provenance.
 """
 
 from __future__ import annotations
@@ -16,35 +18,33 @@ from collections.abc import Sequence
 from typing import Any
 
 from index.contact_keys import street_key, zip5
-from index.records import Listing, Observation
+from index.records import PROVENANCE_RULES, Listing, Observation
 
-RULES = {
-    "identity": "NPPES is the authority for a practitioner's name and NPI",
-    "priority": "best source first (NPPES, CMS, practice website, directory), newest first",
-    "website": "the practice website's own address first, then by source priority",
-    "evidence": "a verbatim quote from the practice's own page",
-    "registry": "the latest NPPES registry record",
-    "office": "offices merged by address: the best source's value, gaps filled by the next",
-    "override": "admin override",
-}
 LOCATION_KEYS = ("street", "phone", "practice")
 
 
-def _entry(stored: Any, rule: str) -> dict[str, Any]:
-    observation: Observation = stored.observation
-    return {
-        "source": observation.source,
-        "url": observation.url,
-        "first_seen": stored.first_seen,
-        "last_seen": stored.last_seen,
-        "rule": rule,
-    }
+class _Where:
+    """Maps a stored observation to its place in the listing's sources (or a dict of its own)."""
+
+    def __init__(self, listing: Listing) -> None:
+        self._index = {
+            (s.get("kind"), s.get("url"), s.get("first_seen"), s.get("last_seen")): number
+            for number, s in reversed(list(enumerate(listing.sources)))
+        }
+
+    def entry(self, stored: Any, rule: str) -> list:
+        observation: Observation = stored.observation
+        key = (observation.source, observation.url, stored.first_seen, stored.last_seen)
+        where = self._index.get(key)
+        if where is None:
+            where = dict(zip(("source", "url", "first_seen", "last_seen"), key, strict=True))
+        return [where, rule]
 
 
-def _first(ranked: Sequence[Any], supplies: Any, rule: str) -> dict[str, Any] | None:
+def _first(ranked: Sequence[Any], supplies: Any, where: _Where, rule: str) -> list | None:
     for stored in ranked:
         if supplies(stored.observation.payload):
-            return _entry(stored, rule)
+            return where.entry(stored, rule)
     return None
 
 
@@ -55,8 +55,8 @@ def _office_key(location: dict) -> tuple:
     return key
 
 
-def _location_sources(listing: Listing, ranked: Sequence[Any]) -> dict[str, dict[str, Any]]:
-    found: dict[str, dict[str, Any]] = {}
+def _location_sources(listing: Listing, ranked: Sequence[Any], where: _Where) -> dict[str, list]:
+    found: dict[str, list] = {}
     for number, location in enumerate(listing.locations):
         key = _office_key(location)
         for field in LOCATION_KEYS:
@@ -70,7 +70,7 @@ def _location_sources(listing: Listing, ranked: Sequence[Any]) -> dict[str, dict
                     if field == "practice":
                         supplied = supplied or payload.get("practice_name")
                     if _office_key(raw) == key and supplied == value:
-                        found[f"locations[{number}].{field}"] = _entry(stored, RULES["office"])
+                        found[f"locations[{number}].{field}"] = where.entry(stored, "office")
                         break
                 if f"locations[{number}].{field}" in found:
                     break
@@ -82,41 +82,41 @@ def listing_provenance(
     ranked: Sequence[Any],
     primary: Any,
     practices: Sequence[Any] = (),
-) -> dict[str, dict[str, Any]]:
+) -> dict[str, list]:
     """Where each field of a just-materialised listing came from. `ranked` are the person's stored
     observations best first (materialise's order), `primary` the one the name was taken from,
     `practices` the practice observations whose evidence counts for them."""
-    provenance: dict[str, dict[str, Any]] = {}
-    primary_rule = RULES["identity"] if primary.observation.source == "nppes" else RULES["priority"]
-    provenance["name"] = _entry(primary, primary_rule)
+    where = _Where(listing)
+    provenance: dict[str, list] = {}
+    primary_rule = "identity" if primary.observation.source == "nppes" else "priority"
+    provenance["name"] = where.entry(primary, primary_rule)
     for field in ("credentials", "specialties"):
         if not getattr(listing, field):
             continue
         if primary.observation.payload.get(field):
-            provenance[field] = _entry(primary, primary_rule)
+            provenance[field] = where.entry(primary, primary_rule)
         else:
-            entry = _first(ranked, lambda payload, f=field: payload.get(f), RULES["priority"])
+            entry = _first(ranked, lambda payload, f=field: payload.get(f), where, "priority")
             if entry:
                 provenance[field] = entry
     if listing.npi:
-        entry = _first(ranked, lambda payload: payload.get("npi") == listing.npi, RULES["identity"])
+        entry = _first(ranked, lambda payload: payload.get("npi") == listing.npi, where, "identity")
         if entry:
             provenance["npi"] = entry
     registry = [s for s in ranked if s.observation.source == "nppes"]
     latest = max(registry, key=lambda s: s.observation.fetched_at) if registry else None
     if latest is not None:
         if listing.npi_status:
-            provenance["npi_status"] = _entry(latest, RULES["registry"])
+            provenance["npi_status"] = where.entry(latest, "registry")
         if listing.last_verified:
-            provenance["last_verified"] = _entry(latest, RULES["registry"])
+            provenance["last_verified"] = where.entry(latest, "registry")
     if listing.website:
         by_site = sorted(ranked, key=lambda s: s.observation.source != "practice_site")
-        entry = _first(by_site, lambda p: p.get("website") == listing.website, RULES["website"])
+        entry = _first(by_site, lambda p: p.get("website") == listing.website, where, "website")
         if entry:
             provenance["website"] = entry
     evidence = listing.microneedling_evidence or {}
     if evidence.get("quote"):
-        rule = RULES["evidence"] + (f" ({evidence['basis']})" if evidence.get("basis") else "")
 
         def quotes(payload: dict) -> bool:
             return any(
@@ -124,15 +124,15 @@ def listing_provenance(
                 for item in payload.get("evidence") or []
             )
 
-        entry = _first([*ranked, *practices], quotes, rule)
+        entry = _first([*ranked, *practices], quotes, where, "evidence")
         if entry:
             provenance["microneedling_evidence"] = entry
-    provenance.update(_location_sources(listing, ranked))
+    provenance.update(_location_sources(listing, ranked, where))
     return provenance
 
 
 def override_provenance(
-    provenance: dict[str, dict[str, Any]], override: Any, field: str | None = None
+    provenance: dict[str, list], override: Any, field: str | None = None
 ) -> None:
     """An admin's override of `field` (default: the override's own field): its entry replaces the
     crawled one (for `locations`, every office field's)."""
@@ -141,11 +141,13 @@ def override_provenance(
         for key in [key for key in provenance if key.startswith("locations[")]:
             del provenance[key]
     reason = getattr(override, "reason", "") or ""
-    provenance[field] = {
-        "source": "admin",
-        "url": None,
-        "first_seen": override.created_at,
-        "last_seen": override.created_at,
-        "rule": f"{RULES['override']} by {getattr(override, 'author', None) or 'an admin'}"
-        + (f": {reason}" if reason else ""),
-    }
+    who = getattr(override, "author", None) or "an admin"
+    provenance[field] = [
+        {
+            "source": "admin",
+            "url": None,
+            "first_seen": override.created_at,
+            "last_seen": override.created_at,
+        },
+        f"{PROVENANCE_RULES['override']} by {who}" + (f": {reason}" if reason else ""),
+    ]

@@ -38,7 +38,7 @@ class ProvenanceLine:
 
 def provenance_lines(listing: Listing) -> list[ProvenanceLine]:
     lines = []
-    for key, entry in listing.provenance.items():
+    for key, entry in listing.field_sources().items():
         match = _LOCATION_FIELD.match(key)
         if match:
             number, field = int(match.group(1)), match.group(2)

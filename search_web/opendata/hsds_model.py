@@ -111,7 +111,7 @@ def metadata_row(
     """An HSDS `metadata` row saying which observation and rule supplied a published field, or
     None when the listing records no source for it. (The previous value is not kept by the
     directory, so it reads "not recorded".)"""
-    entry = listing.provenance.get(key)
+    entry = listing.field_sources().get(key)
     when = entry and (entry.get("last_seen") or entry.get("first_seen"))
     if not entry or not when or value in (None, ""):
         return None

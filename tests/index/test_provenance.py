@@ -37,7 +37,7 @@ def people():
 
 def test_identity_comes_from_nppes_and_the_phone_and_quote_from_the_practice_site():
     listing = listing_for(people())
-    provenance = listing.provenance
+    provenance = listing.field_sources()
     assert provenance["name"]["source"] == "nppes" and "NPPES" in provenance["name"]["rule"]
     assert provenance["npi"]["source"] == "nppes"
     assert provenance["npi_status"]["source"] == "nppes"
@@ -54,7 +54,7 @@ def test_identity_comes_from_nppes_and_the_phone_and_quote_from_the_practice_sit
 def test_an_admin_override_is_recorded_as_who_decided_when_and_why():
     listing = listing_for(people(), overrides=[Decision(1, "name", "Ana M. Ruiz")])
     assert listing.name == "Ana M. Ruiz"
-    entry = listing.provenance["name"]
+    entry = listing.field_sources()["name"]
     assert entry["source"] == "admin" and entry["first_seen"] == "2026-11-22T09:00:00Z"
     assert "maria" in entry["rule"] and "called the office" in entry["rule"]
 
@@ -62,11 +62,22 @@ def test_an_admin_override_is_recorded_as_who_decided_when_and_why():
 def test_overriding_the_offices_replaces_every_office_field_source():
     moved = [location(street="9 Elm St", postal_code="78702", phone="+15125550111")]
     listing = listing_for(people(), overrides=[Decision(1, "locations", moved)])
-    assert not [key for key in listing.provenance if key.startswith("locations[")]
-    assert listing.provenance["locations"]["source"] == "admin"
+    assert not [key for key in listing.field_sources() if key.startswith("locations[")]
+    assert listing.field_sources()["locations"]["source"] == "admin"
 
 
 def test_an_admin_saying_no_offer_drops_the_evidence_source():
     listing = listing_for(people(), overrides=[Decision(1, "offers_microneedling", False)])
-    assert "microneedling_evidence" not in listing.provenance
-    assert listing.provenance["offers_microneedling"]["source"] == "admin"
+    assert "microneedling_evidence" not in listing.field_sources()
+    assert listing.field_sources()["offers_microneedling"]["source"] == "admin"
+
+
+def test_the_stored_form_is_compact_references_into_the_sources():
+    listing = listing_for(people())
+    for where, rule in listing.provenance.values():
+        assert isinstance(where, int) and 0 <= where < len(listing.sources)
+        assert isinstance(rule, str) and " " not in rule  # a code, expanded by field_sources
+    # A listing written before provenance existed, or one whose reference is out of range, says
+    # nothing rather than something wrong.
+    listing.provenance["name"] = [99, "identity"]
+    assert "name" not in listing.field_sources()

@@ -200,15 +200,15 @@ def test_provenance_becomes_metadata_rows_naming_the_observation_and_rule():
         id="p-0000000005",
         name="Ana Ruiz",
         locations=[dict(LAKESIDE, lat=30.27, lon=-97.74)],
-        provenance={
-            "locations[0].phone": {
-                "source": "practice_site",
+        sources=[
+            {
+                "kind": "practice_site",
                 "url": "https://lake.test/",
                 "first_seen": "2026-11-01T10:00:00Z",
                 "last_seen": "2026-11-20T08:00:00Z",
-                "rule": "offices merged by address",
             }
-        },
+        ],
+        provenance={"locations[0].phone": [0, "office"]},
     )
     dataset = build_dataset([listing])
     [phone] = dataset.rows("phone")
@@ -217,6 +217,6 @@ def test_provenance_becomes_metadata_rows_naming_the_observation_and_rule():
     assert row["field_name"] == "number" and row["replacement_value"] == phone["number"]
     assert row["last_action_date"] == "2026-11-20"
     assert row["updated_by"] == "practice website: https://lake.test/"
-    assert row["last_action_type"] == "offices merged by address"
+    assert row["last_action_type"].startswith("offices merged by address")
     location = HsdsDocuments(dataset).location(dataset.rows("location")[0]["id"])
     assert location["phones"][0]["metadata"] == [row]
