@@ -8,7 +8,7 @@ quote and its page and whose `assured_date` is when the quote was last seen. The
 `organization_identifier` of the practice (its `identifier_type` says whose NPI it is) and an
 `attribute` of the service under the documented "US National Provider Identifier" taxonomy.
 Per-field provenance becomes `metadata` rows: for a service's description and assured_date, an
-office's name, address and phone, and the NPI identifier, which observation (source and URL, when
+office's name, address and phone, an organization's website and the NPI identifier, which observation (source and URL, when
 last seen) and which rule supplied it.
 
 An office is its normalised street address (street, city, state, ZIP); without a street, the
@@ -151,18 +151,19 @@ def build_dataset(listings: Iterable[Listing], base_url: str = "") -> HsdsDatase
     organizations: dict[str, dict[str, Any]] = {}
     seen_rows: set[str] = set()
 
-    def organization(key: str, name: str, description: str, website: str | None) -> str:
+    def organization(
+        key: str, name: str, description: str, website: str | None, listing: Listing
+    ) -> str:
         org_id = hsds_id("organization", key)
         row = organizations.get(org_id)
         if row is None:
-            organizations[org_id] = {
-                "id": org_id,
-                "name": name,
-                "description": description,
-                "website": website,
-            }
-        elif not row.get("website") and website:
+            row = organizations[org_id] = {"id": org_id, "name": name, "description": description}
+        if website and not row.get("website"):
+            # The first practitioner of the practice who names a website supplies it.
             row["website"] = website
+            source = metadata_row(listing, "website", org_id, "organization", "website", website)
+            if source is not None:
+                dataset.add("metadata", source)
         return org_id
 
     def once(row_id: str) -> bool:
@@ -189,6 +190,7 @@ def build_dataset(listings: Iterable[Listing], base_url: str = "") -> HsdsDatase
                     name,
                     f"{name}, a medical practice" + (f" in {place}" if place else "") + ".",
                     listing.website,
+                    listing,
                 )
             else:
                 name = display_name(listing)
@@ -197,6 +199,7 @@ def build_dataset(listings: Iterable[Listing], base_url: str = "") -> HsdsDatase
                     name,
                     f"The practice of {name}" + (f" in {place}" if place else "") + ".",
                     listing.website,
+                    listing,
                 )
             loc_id = hsds_id("location", key)
             offices.append((org_id, loc_id, practice))
@@ -268,7 +271,9 @@ def build_dataset(listings: Iterable[Listing], base_url: str = "") -> HsdsDatase
                     dataset.add("metadata", row)
         if not offices:
             name = display_name(listing)
-            org_id = organization(f"solo|{listing.id}", name, f"The practice of {name}.", None)
+            org_id = organization(
+                f"solo|{listing.id}", name, f"The practice of {name}.", None, listing
+            )
             offices.append((org_id, "", ""))
         if listing.npi:
             for org_id in dict.fromkeys(org for org, _, _ in offices):

@@ -13,7 +13,9 @@ from pyld import jsonld
 
 from index.published import published_listings, published_path, published_version
 from index.records import Listing
+from search_web.app import WebSettings, create_app
 from search_web.opendata.jsonld import BadBaseUrl, GraphNodes, listing_document, listing_nodes
+from tests.search_web.conftest import TestClient
 from tests.search_web.test_public import parts
 
 CONTEXT_FILE = Path(__file__).resolve().parents[2] / "data" / "jsonld" / "schema-org-context.jsonld"
@@ -137,3 +139,22 @@ def test_the_profile_page_embeds_exactly_what_the_export_builds(
     assert json.loads(block) == listing_document(listing, "http://testserver")
     ids = all_ids(expanded(json.loads(block)))
     assert ids and all(urlsplit(i).scheme in ("http", "https", "urn") for i in ids)
+
+
+def test_skinmap_base_url_sets_the_ids_on_pages_and_the_hsds_service_urls(
+    built_data_dir, listing_ids
+):
+    settings = WebSettings.from_env(
+        {"SKINMAP_DATA_DIR": str(built_data_dir), "SKINMAP_BASE_URL": "https://skinmap.example/"}
+    )
+    assert settings.base_url == "https://skinmap.example"
+    with TestClient(create_app(settings)) as client:
+        listing_id = listing_ids["Ana Ruiz"]
+        [block] = parts(client.get(f"/practitioners/{listing_id}").text).jsonld
+        ids = all_ids(expanded(json.loads(block)))
+        assert f"https://skinmap.example/practitioners/{listing_id}#practitioner" in ids
+        assert not [i for i in ids if i.startswith("http://testserver")]
+        services = client.get("/hsds/services", params={"per_page": "100"}).json()["contents"]
+        assert services and all(
+            s["url"].startswith("https://skinmap.example/practitioners/") for s in services
+        )
