@@ -1,7 +1,8 @@
 """Which values the public sees (pure but for the default geocoder): one cluster's observations ->
 its Listing, with the admin's overrides applied last.
 
-Owns: materialise, apply_overrides, SOURCE_PRIORITY and the overridable fields. The microneedling
+Owns: materialise, apply_overrides, SOURCE_PRIORITY and the overridable fields. Which observation
+and rule supplied each field is index.provenance (recorded on the Listing). The microneedling
 verdict is index.offers; the clusters come from index.resolve. Must not import: the store or the
 build (it is handed observations and overrides); index.geo only lazily, as the default geocoder.
 """
@@ -14,6 +15,7 @@ from typing import Any, Protocol
 
 from index.contact_keys import street_key, zip5
 from index.offers import offers_verdict
+from index.provenance import listing_provenance, override_provenance
 from index.records import LOCATION_FIELDS, Listing, Observation
 from index.resolve import Cluster
 from index.settings import configured_stale_days
@@ -201,6 +203,13 @@ def materialise(
         hidden=hidden,
         stale=stale,
     )
+    stored_of = {id(s.observation): s for s in [*members, *practices]}
+    listing.provenance = listing_provenance(
+        listing,
+        [stored_of[id(obs)] for obs in ranked],
+        stored_of[id(primary)],
+        practices,
+    )
     return apply_overrides(listing, overrides)
 
 
@@ -213,13 +222,17 @@ def apply_overrides(listing: Listing, overrides: Sequence[Any]) -> Listing:
             listing.last_verified = max(
                 filter(None, (listing.last_verified, override.created_at)), default=None
             )
+            if listing.last_verified == override.created_at:
+                override_provenance(listing.provenance, override, "last_verified")
             continue
         if override.field not in OVERRIDABLE_FIELDS:
             continue
         setattr(listing, override.field, override.value)
+        override_provenance(listing.provenance, override)
     if listing.offers_microneedling is not True:
         # Never show a quote next to a "does not offer" verdict an admin set.
         listing.microneedling_evidence = None
+        listing.provenance.pop("microneedling_evidence", None)
     if listing.offers_microneedling is not None:
         listing.microneedling_mention = None  # a verdict (crawled or an admin's) says more
     return listing

@@ -19,6 +19,17 @@ SPECIALTY_SLUGS = (
     "oculoplastic-surgery",
 )
 
+# Why a field's value was published (index.provenance): a listing stores the code, the API the text.
+PROVENANCE_RULES = {
+    "identity": "NPPES is the authority for a practitioner's name and NPI",
+    "priority": "best source first (NPPES, CMS, practice website, directory), newest first",
+    "website": "the practice website's own address first, then by source priority",
+    "evidence": "a verbatim quote from the practice's own page",
+    "registry": "the latest NPPES registry record",
+    "office": "offices merged by address: the best source's value, gaps filled by the next",
+    "override": "admin override",
+}
+
 # The keys of a Location dict (docs/ARCHITECTURE.md), in display order.
 LOCATION_FIELDS = ("practice", "street", "city", "state", "postal_code", "phone", "lat", "lon")
 
@@ -92,6 +103,33 @@ class Listing:
     last_verified: str | None = None
     hidden: bool = False
     stale: bool = False
+    # Field path -> [where, rule] (index.provenance), kept small because it rides with every
+    # listing: `where` is an index into `sources` or, for a practice's page or an admin, a dict
+    # {"source", "url", "first_seen", "last_seen"}; `rule` a PROVENANCE_RULES code or a sentence.
+    provenance: dict = field(default_factory=dict)
+
+    def field_sources(self) -> dict[str, dict[str, Any]]:
+        """Field path -> {"source", "url", "first_seen", "last_seen", "rule"} (the API's shape)."""
+        expanded = {}
+        for key, (where, rule) in self.provenance.items():
+            if isinstance(where, int):
+                if not 0 <= where < len(self.sources):
+                    continue
+                source = self.sources[where]
+                origin = {
+                    "source": source.get("kind"),
+                    "url": source.get("url"),
+                    "first_seen": source.get("first_seen"),
+                    "last_seen": source.get("last_seen"),
+                }
+            else:
+                origin = {k: where.get(k) for k in ("source", "url", "first_seen", "last_seen")}
+            text = PROVENANCE_RULES.get(rule, rule)
+            basis = (self.microneedling_evidence or {}).get("basis")
+            if key == "microneedling_evidence" and rule == "evidence" and basis:
+                text += f" ({basis})"
+            expanded[key] = {**origin, "rule": text}
+        return expanded
 
     def to_result(self, distance_miles: float | None = None) -> dict[str, Any]:
         """The HTTP `Result` shape of the API contract."""
@@ -131,6 +169,7 @@ class Listing:
             "last_seen": self.last_seen,
             "last_verified": self.last_verified,
             "stale": self.stale,
+            "provenance": self.field_sources(),
         }
 
     def to_json(self) -> str:

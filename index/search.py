@@ -35,6 +35,7 @@ import threading
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 
 from whoosh.index import IndexError as WhooshIndexError
@@ -43,6 +44,7 @@ from whoosh.searching import Searcher
 from index.build import current_generation, index_dir
 from index.generation import Generation
 from index.geo import UnknownPlace, place_for, warm_gazetteer
+from index.modified import keep_modified
 from index.query import SearchError, parse_patient_text
 from index.ranking import rank_matches
 from index.records import SPECIALTY_SLUGS, Listing
@@ -68,6 +70,8 @@ class SearchRequest:
     q: str | None = None
     page: int = 1
     per_page: int = 20
+    # Incremental sync: only listings seen or verified at or after this aware instant (index.modified)
+    modified_after: datetime | None = None
 
 
 @dataclass
@@ -119,6 +123,9 @@ def validate(req: SearchRequest) -> SearchRequest:
     if near is not None and len(near) > 100:
         raise SearchError("The place is too long; enter a ZIP code or a city and state.")
     q = req.q if req.q is None else (req.q.strip() or None)
+    since = req.modified_after
+    if since is not None and (not isinstance(since, datetime) or since.tzinfo is None):
+        raise SearchError("modified_after must be a date-time with a time zone.")
     return SearchRequest(
         near=near,
         radius=radius,
@@ -127,6 +134,7 @@ def validate(req: SearchRequest) -> SearchRequest:
         q=q,
         page=_as_int(req.page, "page", *PAGE_RANGE),
         per_page=_as_int(req.per_page, "per_page", *PER_PAGE_RANGE),
+        modified_after=since,
     )
 
 
@@ -240,13 +248,17 @@ class SearchService:
         order = ranked.order
         positions: Iterable[int] = range(len(order))
         total = len(order)
+        facets = ranked.facets
+        if req.modified_after is not None:
+            kept, facets = keep_modified(generation, order, req.modified_after)
+            positions, total = kept, len(kept)
         if req.specialty:
             # The facet counts already say how many matches have the specialty.
-            total = ranked.facets.get(req.specialty, 0)
+            total = facets.get(req.specialty, 0)
             slugs = generation.columns.slugs
             bit = 1 << slugs.index(req.specialty) if req.specialty in slugs else 0
             masks = generation.columns.specialties
-            positions = (i for i, d in enumerate(order) if masks[d] & bit)
+            positions = (i for i in positions if masks[order[i]] & bit)
         start = (req.page - 1) * req.per_page
         on_page = list(itertools.islice(positions, start, start + req.per_page))
         miles = ranked.distances
@@ -266,5 +278,5 @@ class SearchService:
             results=results,
             place=place.as_dict() if place else None,
             suggestion=suggestion,
-            facets={"specialty": dict(ranked.facets)},
+            facets={"specialty": dict(facets)},
         )

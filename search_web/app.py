@@ -24,6 +24,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from index.build import current_generation
 from index.search import SearchError
 from search_web.admin.app import create_admin_app
+from search_web.opendata.hsds_api import HSDS_ROUTES, LiveHsds
 from search_web.params import page_form
 from search_web.report import CsrfTokens, RateLimiter, ReportDesk
 from search_web.routes import api, public
@@ -51,6 +52,9 @@ class WebSettings:
     report_limiter: RateLimiter | None = None  # tests pass their own; default 5 per 10 minutes
     # What answers searches; the benchmarks swap in their FTS5 baseline behind the same routes.
     directory_factory: Callable[[Path], Directory] = Directory
+    # Absolute site root for linked-data ids and HSDS service URLs ("https://skinmap.example");
+    # empty: ids are relative to the request's own host.
+    base_url: str = ""
 
     def __post_init__(self) -> None:
         self.data_dir = Path(self.data_dir)
@@ -62,11 +66,13 @@ class WebSettings:
             data_dir=Path(env.get("SKINMAP_DATA_DIR") or "./var/data").expanduser().resolve(),
             tile_url=env.get("SKINMAP_TILE_URL") or None,
             secret_key=env.get("SKINMAP_SECRET_KEY") or None,
+            base_url=(env.get("SKINMAP_BASE_URL") or "").rstrip("/"),
         )
 
 
 def is_api_path(path: str) -> bool:
-    return path == "/api" or path.startswith("/api/")
+    """The JSON APIs (ours and the HSDS one): JSON errors, CORS open to any origin."""
+    return path in ("/api", "/hsds") or path.startswith(("/api/", "/hsds/"))
 
 
 def security_headers(path: str, csp: str) -> dict[str, str]:
@@ -184,7 +190,12 @@ def create_app(settings: WebSettings | None = None) -> Starlette:
         if current_generation(settings.data_dir) is None:
             logger.warning("no index in %s yet: run `skinmap index`", settings.data_dir)
         try:
-            yield {"directory": directory, "settings": settings, "reports": reports}
+            yield {
+                "directory": directory,
+                "settings": settings,
+                "reports": reports,
+                "hsds": LiveHsds(settings.data_dir, settings.base_url),
+            }
         finally:
             directory.close()
             # A mounted app's lifespan never runs, so the admin's store is released here.
@@ -218,6 +229,7 @@ def create_app(settings: WebSettings | None = None) -> Starlette:
                 Route("/places/nearest", api.nearest_place, name="api_nearest_place"),
             ],
         ),
+        Mount("/hsds", routes=HSDS_ROUTES),
         Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
     ]
     if admin_app is not None:

@@ -12,6 +12,8 @@ from typing import Any
 from index.records import LOCATION_FIELDS, SPECIALTY_SLUGS
 from search_web.params import (
     LISTING_ID,
+    MODIFIED_AFTER_MAX_CHARS,
+    MODIFIED_AFTER_PATTERN,
     NEAR_MAX_CHARS,
     PAGE_MAX,
     PER_PAGE_DEFAULT,
@@ -53,7 +55,10 @@ SEARCH_PARAMETERS: list[dict[str, Any]] = [
         "With it, results are everyone within `radius`, nearest first; without it, ranked by "
         "relevance to `q` and by evidence quality.",
         {"type": "string", "maxLength": NEAR_MAX_CHARS},
-        examples=["78701"],
+        examples={
+            "zip": {"summary": "A ZIP code", "value": "78701"},
+            "city": {"summary": "A city and state", "value": "Austin, TX"},
+        },
     ),
     _query(
         "radius",
@@ -97,8 +102,15 @@ SEARCH_PARAMETERS: list[dict[str, Any]] = [
         "Incremental sync: only listings whose `last_seen` or `last_verified` is at or after "
         "this ISO-8601 date or date-time (UTC when no offset is given). Totals, pages and "
         "facets then cover the kept listings only.",
-        {"type": "string", "format": "date-time"},
-        examples=["2026-11-25T00:00:00Z"],
+        {
+            "type": "string",
+            "maxLength": MODIFIED_AFTER_MAX_CHARS,
+            "pattern": MODIFIED_AFTER_PATTERN,
+        },
+        examples={
+            "date": {"summary": "Since midnight UTC of a day", "value": "2026-11-25"},
+            "instant": {"summary": "Since an instant", "value": "2026-11-25T00:00:00Z"},
+        },
     ),
 ]
 
@@ -179,6 +191,22 @@ SCHEMAS: dict[str, Any] = {
             "last_seen": _nullable(_STRING),
         },
     },
+    "FieldSource": {
+        "type": "object",
+        "description": "Which observation supplied a published field, and which rule chose it.",
+        "required": ["source", "url", "first_seen", "last_seen", "rule"],
+        "properties": {
+            "source": {
+                "type": "string",
+                "enum": ["nppes", "cms", "practice_site", "directory", "admin"],
+                "description": "The source of the observation; `admin` for an override.",
+            },
+            "url": _nullable({"type": "string", "description": "The page or record it came from."}),
+            "first_seen": _nullable(_STRING),
+            "last_seen": _nullable(_STRING),
+            "rule": {"type": "string", "description": "Why this value was published."},
+        },
+    },
     "NpiStatus": {
         "type": ["object", "null"],
         "properties": {
@@ -207,6 +235,7 @@ SCHEMAS: dict[str, Any] = {
             "last_seen",
             "last_verified",
             "stale",
+            "provenance",
         ],
         "properties": {
             "id": {"type": "string", "pattern": LISTING_ID.pattern},
@@ -236,6 +265,12 @@ SCHEMAS: dict[str, Any] = {
             "last_seen": _nullable(_STRING),
             "last_verified": _nullable(_STRING),
             "stale": {"type": "boolean", "description": "Not re-confirmed by a crawl recently."},
+            "provenance": {
+                "type": "object",
+                "description": "Per published field (`name`, `npi`, `microneedling_evidence`, "
+                "`locations[0].phone`, ...): the observation and rule that supplied it.",
+                "additionalProperties": _ref("FieldSource"),
+            },
         },
     },
     "SearchPage": {

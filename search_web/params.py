@@ -116,6 +116,11 @@ def parse_near(raw: str | None) -> str | None:
     return _clean_text(raw)
 
 
+# modified_after: YYYY-MM-DD, optionally a time (the OpenAPI document publishes the same pattern).
+MODIFIED_AFTER_MAX_CHARS = 40
+MODIFIED_AFTER_PATTERN = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}([T ][0-9:.+\-Z]+)?$"
+
+
 def parse_modified_after(raw: str | None) -> datetime | None:
     """An ISO-8601 date or date-time -> an aware UTC datetime; naive times are taken as UTC."""
     text = _clean_text(raw)
@@ -127,7 +132,7 @@ def parse_modified_after(raw: str | None) -> datetime | None:
     )
     # fromisoformat accepts week dates and other forms a sync client would not mean; insist on
     # YYYY-MM-DD first.
-    if len(text) > 40 or not re.fullmatch(r"\d{4}-\d{2}-\d{2}([T ][0-9:.+\-Z]+)?", text):
+    if len(text) > MODIFIED_AFTER_MAX_CHARS or not re.fullmatch(MODIFIED_AFTER_PATTERN, text):
         raise SearchError(message)
     try:
         when = datetime.fromisoformat(text.replace("Z", "+00:00"))

@@ -10,7 +10,7 @@ from typing import Any
 from urllib.parse import urlencode, urlsplit
 
 from index.geo import haversine_miles
-from index.records import SPECIALTY_SLUGS, Listing
+from index.records import SPECIALTY_SLUGS
 from index.search import SearchRequest
 from search_web.params import PER_PAGE_DEFAULT, PROCEDURE_ANY, RADIUS_CHOICES, RADIUS_MAX
 
@@ -25,14 +25,6 @@ SPECIALTY_LABELS: dict[str, str] = {
 assert set(SPECIALTY_LABELS) == set(SPECIALTY_SLUGS), "every specialty slug needs words"
 
 # schema.org's MedicalSpecialty enumeration names the closest value; absent ones are left out.
-_SCHEMA_SPECIALTY = {
-    "dermatology": "Dermatology",
-    "mohs-surgery": "Dermatology",
-    "plastic-surgery": "PlasticSurgery",
-    "facial-plastic-surgery": "PlasticSurgery",
-    "cosmetic-surgery": "PlasticSurgery",
-}
-
 _US_PHONE = re.compile(r"^\+1(\d{3})(\d{3})(\d{4})$")
 
 
@@ -236,49 +228,3 @@ def page_numbers(total: int, page: int, per_page: int, window: int = 2) -> list[
         numbers.append(number)
         previous = number
     return numbers
-
-
-def physician_jsonld(listing: Listing, page_url: str) -> dict[str, Any]:
-    """schema.org Physician data for a profile page; rendered with |tojson, never executed."""
-    data: dict[str, Any] = {
-        "@context": "https://schema.org",
-        "@type": "Physician",
-        "@id": page_url,
-        "url": page_url,
-        # Physician is an organisation type in schema.org (no honorificSuffix), so credentials
-        # go in the name, as on the page.
-        "name": ", ".join([listing.name, *listing.credentials]),
-    }
-    specialties = sorted(
-        {_SCHEMA_SPECIALTY[s] for s in listing.specialties if s in _SCHEMA_SPECIALTY}
-    )
-    if specialties:
-        data["medicalSpecialty"] = specialties
-    if listing.npi:
-        data["identifier"] = {"@type": "PropertyValue", "propertyID": "NPI", "value": listing.npi}
-    website = safe_http_url(listing.website)
-    if website:
-        data["sameAs"] = website
-    addresses = []
-    for location in listing.locations:
-        address = {
-            "@type": "PostalAddress",
-            "streetAddress": location.get("street"),
-            "addressLocality": location.get("city"),
-            "addressRegion": location.get("state"),
-            "postalCode": location.get("postal_code"),
-            "addressCountry": "US",
-        }
-        addresses.append({key: value for key, value in address.items() if value})
-    if addresses:
-        data["address"] = addresses if len(addresses) > 1 else addresses[0]
-    phones = [loc["phone"] for loc in listing.locations if loc.get("phone")]
-    if phones:
-        data["telephone"] = phones[0]
-    # No quote, no claim: the structured data never says more than the page does.
-    if listing.offers_microneedling and (listing.microneedling_evidence or {}).get("quote"):
-        data["availableService"] = {
-            "@type": "MedicalProcedure",
-            "name": "Microneedling (collagen induction therapy)",
-        }
-    return data

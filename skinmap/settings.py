@@ -45,6 +45,13 @@ SETTINGS: tuple[Setting, ...] = (
         "workers and restarts; unset, each process makes a random key (fine for a demo).",
     ),
     Setting(
+        "SKINMAP_BASE_URL",
+        None,
+        "Public site root (e.g. https://skinmap.example) for absolute linked-data ids, the "
+        "JSON-LD and HSDS exports' links and /hsds/ service URLs; `skinmap export --base-url` "
+        "overrides it. Unset: pages use their own address, exports relative links.",
+    ),
+    Setting(
         "SKINMAP_HOST",
         "127.0.0.1",
         "Address `skinmap serve` binds to.",

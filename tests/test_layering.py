@@ -24,6 +24,7 @@ PURE = (
     "index.contact_keys",
     "index.resolve",
     "index.offers",
+    "index.provenance",
     "index.query",
 )
 # Imports that mean I/O: databases, network, processes, the crawl and web frameworks, index files.

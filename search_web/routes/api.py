@@ -3,7 +3,7 @@ document and its HTML rendering. Errors are translated in app.py."""
 
 from __future__ import annotations
 
-from dataclasses import asdict
+from dataclasses import asdict, replace
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -20,13 +20,12 @@ __all__ = ["LISTING_ID", "docs", "nearest_place", "openapi", "practitioner", "se
 
 def search(request: Request) -> JSONResponse:
     directory: Directory = request.state.directory
-    search_request = api_request(request.query_params)
-    since = parse_modified_after(request.query_params.get("modified_after"))
-    if since is None:
-        page = directory.search(search_request)
-    else:
-        page = directory.search_modified_after(search_request, since)
-    return JSONResponse(asdict(page))
+    search_request = replace(
+        api_request(request.query_params),
+        # Applied inside the index search (index.modified), so totals and facets cover it.
+        modified_after=parse_modified_after(request.query_params.get("modified_after")),
+    )
+    return JSONResponse(asdict(directory.search(search_request)))
 
 
 def practitioner(request: Request) -> JSONResponse:

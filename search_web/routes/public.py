@@ -18,6 +18,7 @@ from index.records import SPECIALTY_SLUGS, Listing
 from index.search import SearchError, SearchPage, SearchRequest
 from index.store import StoreError
 from search_web import present
+from search_web.opendata.jsonld import listing_document
 from search_web.params import (
     LISTING_ID,
     RADIUS_CHOICES,
@@ -26,6 +27,7 @@ from search_web.params import (
     page_request,
     parse_radius,
 )
+from search_web.provenance_view import provenance_lines
 from search_web.report import (
     CONTACT_MAX,
     CSRF_COOKIE,
@@ -194,13 +196,15 @@ def practitioner(request: Request) -> Response:
     listing = _listing(request)
     desk: ReportDesk = request.state.reports
     nonce = _nonce(request, desk)
-    page_url = str(request.url.replace(query="", fragment=""))
+    # Linked-data ids are absolute: the configured public root, else this request's own.
+    base = request.state.settings.base_url or str(request.base_url).rstrip("/")
     response = templates.TemplateResponse(
         request,
         "practitioner.html",
         {
             "listing": listing,
-            "jsonld": present.physician_jsonld(listing, page_url),
+            "jsonld": listing_document(listing, base),
+            "provenance": provenance_lines(listing),
             "search_href": present.SearchLink(
                 near=(listing.locations[0].get("postal_code") if listing.locations else None)
             ).href(),

@@ -14,8 +14,10 @@ from pathlib import Path
 from typing import Any
 
 from index.build import current_generation
+from search_web.opendata.jsonld import BadBaseUrl, checked_base
 from skinmap.export.flat_csv import write_csv
 from skinmap.export.hsds import write_hsds
+from skinmap.export.hsds_json import write_hsds_json
 from skinmap.export.jsonld import write_jsonld
 from skinmap.export.ndjson import write_ndjson
 from skinmap.export.reader import (
@@ -26,17 +28,18 @@ from skinmap.export.reader import (
     read_listings,
 )
 
-FORMATS = ("ndjson", "csv", "jsonld", "hsds")
+FORMATS = ("ndjson", "csv", "jsonld", "hsds", "hsds-json")
 
 
 def add_export_parser(subparsers: Any) -> argparse.ArgumentParser:
     """Register `skinmap export` on the CLI's subparsers."""
     parser = subparsers.add_parser(
         "export",
-        help="export the live directory as open data (ndjson, csv, jsonld, hsds)",
+        help="export the live directory as open data (ndjson, csv, jsonld, hsds, hsds-json)",
         description="Export what the public sees (the live index generation, never hidden "
-        "listings) as NDJSON API results, a flat CSV, schema.org JSON-LD, or an Open Referral "
-        "HSDS 3.0 data package.",
+        "listings) as NDJSON API results, a flat CSV, schema.org JSON-LD, an Open Referral "
+        "HSDS 3.0 tabular data package (hsds) or HSDS 3.0 JSON organization documents "
+        "(hsds-json).",
     )
     parser.add_argument("--format", choices=FORMATS, default="ndjson", help="default ndjson")
     parser.add_argument(
@@ -53,7 +56,8 @@ def add_export_parser(subparsers: Any) -> argparse.ArgumentParser:
         "--base-url",
         default="",
         metavar="URL",
-        help="site root prefixed to profile links (e.g. https://skinmap.example); default relative",
+        help="site root for absolute links and linked-data ids (e.g. https://skinmap.example); "
+        "default $SKINMAP_BASE_URL; required for jsonld, else links are relative",
     )
     return parser
 
@@ -80,7 +84,14 @@ def _export(args: argparse.Namespace, data_dir: Path) -> tuple[int, str]:
     if fmt not in FORMATS:
         raise ExportError(f"--format must be one of {', '.join(FORMATS)}")
     output = getattr(args, "output", None)
-    base_url = getattr(args, "base_url", "") or ""
+    base_url = getattr(args, "base_url", "") or os.environ.get("SKINMAP_BASE_URL", "") or ""
+    if fmt == "jsonld":
+        try:
+            base_url = checked_base(base_url)
+        except BadBaseUrl as error:
+            raise ExportError(
+                f"--format jsonld: {error} with --base-url or SKINMAP_BASE_URL"
+            ) from None
     raw_cutoff = getattr(args, "modified_after", None)
     cutoff = parse_timestamp(raw_cutoff) if raw_cutoff is not None else None
     if fmt == "hsds" and not output:
@@ -96,6 +107,7 @@ def _export(args: argparse.Namespace, data_dir: Path) -> tuple[int, str]:
         "ndjson": lambda stream: write_ndjson(listings, stream),
         "csv": lambda stream: write_csv(listings, stream, base_url),
         "jsonld": lambda stream: write_jsonld(listings, stream, base_url),
+        "hsds-json": lambda stream: write_hsds_json(listings, stream, base_url),
     }
     run = writers[fmt]
     if not output:

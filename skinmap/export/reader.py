@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from index.build import LISTINGS_FILE, current_generation, index_dir
-from index.patches import PATCHES_FILE, read_patches
+from index.published import published_listings
 from index.records import Listing
 
 
@@ -42,27 +42,9 @@ def live_listings_path(data_dir: Path) -> Path:
 
 
 def read_listings(path: Path) -> Iterator[Listing]:
-    """Listings from a generation's listings.jsonl, one at a time, with the admin edits published
-    since the build (the generation's patches.jsonl, newest per id) applied, as the public sees
-    them. Hidden ones are dropped defensively (the build and the patches already leave them out,
-    but a hidden listing must never be exported)."""
-    patched: dict[str, Listing | None] = {}
-    patches_path = path.parent / PATCHES_FILE
-    if patches_path.is_file():
-        for patch in read_patches(patches_path)[0]:
-            patched[patch.listing_id] = patch.listing
-    with open(path, encoding="utf-8") as handle:
-        for line in handle:
-            if not line.strip():
-                continue
-            listing = Listing.from_json(line)
-            if listing.id in patched:
-                listing = patched.pop(listing.id)
-            if listing is not None and not listing.hidden:
-                yield listing
-    for listing in patched.values():  # people whose id is new since the build
-        if listing is not None and not listing.hidden:
-            yield listing
+    """Listings from a generation's listings.jsonl with its published admin edits, hidden ones
+    dropped: what the public sees (index.published)."""
+    return published_listings(path)
 
 
 def parse_timestamp(text: str) -> datetime:

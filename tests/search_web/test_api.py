@@ -28,6 +28,7 @@ RESULT_KEYS = {
     "last_seen",
     "last_verified",
     "stale",
+    "provenance",
 }
 
 
@@ -297,3 +298,17 @@ def test_did_you_mean_suggests_a_name_from_the_index_not_a_two_letter_term(clien
     fixed = client.get("/api/search", params={"q": body["suggestion"]}).json()
     assert [result["name"] for result in fixed["results"]] == ["Ana Ruiz"]
     assert client.get("/api/search", params={"q": "qqqqqq"}).json()["suggestion"] is None
+
+
+def test_every_published_field_says_which_observation_and_rule_supplied_it(client, listing_ids):
+    ana = client.get(f"/api/practitioners/{listing_ids['Ana Ruiz']}").json()
+    provenance = ana["provenance"]
+    assert provenance["name"]["source"] == "nppes"
+    assert provenance["npi"]["source"] == "nppes" and "NPPES" in provenance["npi"]["rule"]
+    evidence = provenance["microneedling_evidence"]
+    assert evidence["source"] == "practice_site" and evidence["url"]
+    assert evidence["first_seen"] <= evidence["last_seen"]
+    phones = [key for key in provenance if key.startswith("locations[") and key.endswith(".phone")]
+    assert phones and all(provenance[key]["url"] for key in phones)
+    sources = {source["url"] for source in ana["sources"]}
+    assert {entry["url"] for entry in provenance.values()} <= sources | {None}

@@ -7,12 +7,15 @@ from __future__ import annotations
 import inspect
 import math
 import re
+from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from jsonschema import Draft202012Validator
+from openapi_spec_validator import OpenAPIV31SpecValidator
 
 from search_web import params
 from search_web.openapi import describe_schema, openapi_document
@@ -21,65 +24,14 @@ SPEC = openapi_document()
 SCHEMAS = SPEC["components"]["schemas"]
 
 
-def _resolve(schema: dict[str, Any]) -> dict[str, Any]:
-    while "$ref" in schema:
-        schema = SCHEMAS[schema["$ref"].rsplit("/", 1)[-1]]
-    return schema
-
-
-_JSON_TYPES = {
-    "string": str,
-    "integer": int,
-    "number": (int, float),
-    "boolean": bool,
-    "array": list,
-    "object": dict,
-    "null": type(None),
-}
-
-
-def conforms(value: Any, schema: dict[str, Any], path: str = "$") -> list[str]:
-    """Problems of `value` against the JSON Schema subset the document uses (no jsonschema dep)."""
-    schema = _resolve(schema)
-    if "oneOf" in schema:
-        matching = [option for option in schema["oneOf"] if not conforms(value, option, path)]
-        return [] if len(matching) == 1 else [f"{path}: matches {len(matching)} of oneOf"]
-    kinds = schema.get("type")
-    if kinds is not None:
-        kinds = kinds if isinstance(kinds, list) else [kinds]
-        ok = any(
-            isinstance(value, _JSON_TYPES[kind])
-            and not (kind in ("integer", "number") and isinstance(value, bool))
-            for kind in kinds
-        )
-        if not ok:
-            return [f"{path}: {value!r} is not {kinds}"]
-    problems: list[str] = []
-    if "enum" in schema and value not in schema["enum"]:
-        problems.append(f"{path}: {value!r} not in enum")
-    if isinstance(value, str) and "pattern" in schema and not re.search(schema["pattern"], value):
-        problems.append(f"{path}: {value!r} does not match {schema['pattern']}")
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        if "minimum" in schema and value < schema["minimum"]:
-            problems.append(f"{path}: {value} < minimum")
-        if "maximum" in schema and value > schema["maximum"]:
-            problems.append(f"{path}: {value} > maximum")
-    if isinstance(value, dict):
-        for key in schema.get("required", []):
-            if key not in value:
-                problems.append(f"{path}: missing {key}")
-        for key, sub in schema.get("properties", {}).items():
-            if key in value:
-                problems += conforms(value[key], sub, f"{path}.{key}")
-        extra = schema.get("additionalProperties")
-        if isinstance(extra, dict):
-            for key, item in value.items():
-                if key not in schema.get("properties", {}):
-                    problems += conforms(item, extra, f"{path}.{key}")
-    if isinstance(value, list) and "items" in schema:
-        for position, item in enumerate(value):
-            problems += conforms(item, schema["items"], f"{path}[{position}]")
-    return problems
+def conforms(value: Any, schema: dict[str, Any]) -> list[str]:
+    """Problems of `value` against a schema of the document, by the jsonschema validator
+    (JSON Schema 2020-12, which OpenAPI 3.1 uses), with its refs resolved in the document."""
+    rooted = {**schema, "components": {"schemas": SCHEMAS}}
+    validator = Draft202012Validator(rooted, format_checker=Draft202012Validator.FORMAT_CHECKER)
+    return [
+        f"{list(error.absolute_path)}: {error.message}" for error in validator.iter_errors(value)
+    ]
 
 
 def _operation(path: str) -> dict[str, Any]:
@@ -100,6 +52,36 @@ def test_the_document_is_openapi_3_1_and_served_as_json_with_cors(client):
     assert response.json() == SPEC
     assert SPEC["openapi"] == "3.1.0"
     assert set(SPEC["paths"]) == {"/api/search", "/api/practitioners/{id}", "/api/places/nearest"}
+
+
+def test_the_served_document_passes_openapi_spec_validator(client):
+    served = client.get("/api/openapi.json").json()
+    problems = [error.message for error in OpenAPIV31SpecValidator(served).iter_errors()]
+    assert problems == []
+
+
+def test_openapi_spec_validator_rejects_a_list_of_examples():
+    broken = openapi_document()
+    broken["paths"]["/api/search"]["get"]["parameters"][0]["examples"] = ["78701"]
+    assert list(OpenAPIV31SpecValidator(broken).iter_errors())
+
+
+def test_every_operation_parameter_and_response_is_described():
+    for path, item in SPEC["paths"].items():
+        for method, operation in item.items():
+            assert operation.get("summary") and operation.get("operationId"), (path, method)
+            for parameter in operation.get("parameters", []):
+                assert parameter.get("description"), (path, parameter["name"])
+            for status, response in operation["responses"].items():
+                assert response.get("description"), (path, status)
+                assert "application/json" in response.get("content", {}), (path, status)
+
+
+def test_every_parameter_example_fits_its_schema():
+    for item in SPEC["paths"].values():
+        for parameter in item["get"].get("parameters", []):
+            for example in parameter.get("examples", {}).values():
+                assert conforms(example["value"], parameter["schema"]) == [], parameter["name"]
 
 
 def test_every_ref_points_at_a_defined_schema():
@@ -264,3 +246,27 @@ def test_generated_practitioner_ids_never_get_a_server_error(client, listing_id)
     response = client.get(f"/api/practitioners/{quote(listing_id, safe='')}")
     assert response.status_code in (200, 404)
     assert "error" in response.json() or response.json()["id"] == listing_id
+
+
+# --- the README's field lists ---------------------------------------------------------------------
+
+README = Path(__file__).resolve().parents[2] / "README.md"
+
+
+def _readme_table_fields(header: str) -> set[str]:
+    """The backticked names in the first column of the README table whose header starts so."""
+    lines = README.read_text(encoding="utf-8").splitlines()
+    start = next(n for n, line in enumerate(lines) if line.startswith(f"| {header} |"))
+    names: set[str] = set()
+    for line in lines[start + 2 :]:
+        if not line.startswith("|"):
+            break
+        names |= set(re.findall(r"`(\w+)`", line.split("|")[1]))
+    return names
+
+
+@pytest.mark.parametrize(
+    ("header", "schema"), [("search page field", "SearchPage"), ("result field", "Result")]
+)
+def test_the_readme_lists_exactly_the_fields_of_the_schema(header, schema):
+    assert _readme_table_fields(header) == set(SCHEMAS[schema]["properties"])

@@ -6,7 +6,6 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from index.records import Listing
 from search_web.present import (
     SearchLink,
     format_date,
@@ -15,7 +14,6 @@ from search_web.present import (
     has_point,
     nearest_location,
     page_numbers,
-    physician_jsonld,
     place_city,
     safe_http_url,
     specialty_label,
@@ -130,36 +128,6 @@ def test_zero_results_at_the_largest_radius_offer_no_wider_search():
 def test_page_numbers_show_the_ends_and_a_window_with_gaps():
     assert page_numbers(total=240, page=6, per_page=20) == [1, None, 4, 5, 6, 7, 8, None, 12]
     assert page_numbers(total=0, page=1, per_page=20) == [1]
-
-
-def test_physician_json_ld_names_the_npi_and_never_the_unsafe_website():
-    listing = Listing(
-        id="p-0000000001",
-        name="Ana Ruiz",
-        credentials=["MD"],
-        specialties=["dermatology"],
-        npi="1234567893",
-        offers_microneedling=True,
-        microneedling_evidence=None,
-        locations=[
-            {
-                "street": "1 Main St",
-                "city": "Austin",
-                "state": "TX",
-                "postal_code": "78701",
-                "phone": "+15125550101",
-            }
-        ],
-        website="javascript:alert(1)",
-    )
-    data = physician_jsonld(listing, "http://testserver/practitioners/p-0000000001")
-    assert data["@type"] == "Physician" and data["name"] == "Ana Ruiz, MD"
-    assert data["identifier"]["value"] == "1234567893"
-    assert data["medicalSpecialty"] == ["Dermatology"]
-    assert data["address"]["postalCode"] == "78701"
-    assert "sameAs" not in data
-    # offers_microneedling without a quote is no claim at all.
-    assert "availableService" not in data
 
 
 def test_a_location_goes_on_the_map_only_with_plausible_coordinates():

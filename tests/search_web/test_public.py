@@ -192,8 +192,8 @@ def test_the_profile_json_ld_is_a_parseable_physician_with_escaped_text(client, 
     html = client.get(f"/practitioners/{listing_ids['Ana Ruiz']}").text
     page = parts(html)
     assert len(page.jsonld) == 1
-    data = json.loads(page.jsonld[0])
-    assert data["@type"] == "Physician" and data["name"] == "Ana Ruiz, MD"
+    data = json.loads(page.jsonld[0])["@graph"][0]
+    assert data["@type"] == "IndividualPhysician" and data["name"] == "Ana Ruiz, MD"
     assert data["identifier"]["value"] == ANA_NPI
     assert data["availableService"]["name"].startswith("Microneedling")
     # Every script is either JSON-LD data or an external file: nothing inline to execute.
@@ -394,3 +394,12 @@ def test_the_radius_menu_keeps_a_radius_set_by_a_link(client):
     html = client.get("/search", params={"near": "78701", "radius": "25.0"}).text
     assert '<option value="25" selected>25 miles</option>' in html
     assert html.count(" selected>") == 1
+
+
+def test_the_profile_says_where_each_fact_comes_from(client, listing_ids):
+    html = client.get(f"/practitioners/{listing_ids['Ana Ruiz']}").text
+    section = html.split("Where each fact comes from", 1)[1].split("</ul>", 1)[0]
+    assert "<strong>NPI</strong> — " in section and "NPI Registry (NPPES)" in section
+    assert "<strong>Microneedling quote</strong> — " in section
+    assert re.search(r"<strong>Phone \([^)]+\)</strong> — ", section)
+    assert ", seen " in section

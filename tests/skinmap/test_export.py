@@ -17,10 +17,13 @@ from index.build import current_generation, index_dir, rebuild, write_current, w
 from index.patches import Patch, append_patches
 from index.records import Listing, Observation
 from index.store import Store
+from search_web.opendata.hsds_model import build_dataset
+from search_web.opendata.jsonld import listing_nodes
+from search_web.opendata.spec import table_paths
 from skinmap.export.command import add_export_parser, cmd_export
 from skinmap.export.flat_csv import CSV_COLUMNS, neutralise_cell, write_csv
-from skinmap.export.hsds import HSDS_TABLES, SERVICE_NAME, hsds_rows
-from skinmap.export.jsonld import physician_node, write_jsonld
+from skinmap.export.hsds import SERVICE_NAME
+from skinmap.export.jsonld import write_jsonld
 from skinmap.export.reader import live_listings_path, modified_since, parse_timestamp, read_listings
 
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
@@ -190,7 +193,8 @@ def test_ndjson_gives_one_api_result_per_public_listing(data_dir, capsysbinary):
 def test_hidden_listings_never_leave_in_any_format(data_dir, tmp_path):
     for fmt, name in [("ndjson", "x.ndjson"), ("csv", "x.csv"), ("jsonld", "x.jsonld")]:
         out = tmp_path / name
-        assert run_export(data_dir, "--format", fmt, "--output", str(out)) == 0
+        base = ["--base-url", "https://sm.test"]
+        assert run_export(data_dir, "--format", fmt, "--output", str(out), *base) == 0
         text = out.read_text(encoding="utf-8")
         assert "Ana Ruiz" in text
         assert "Omar Vance" not in text and NPI_OMAR not in text, fmt
@@ -292,7 +296,7 @@ def test_neutralise_cell_quotes_formulas_but_not_plain_numbers(cell, expected):
     assert neutralise_cell(cell) == expected
 
 
-def test_jsonld_is_a_schema_org_graph_of_physicians(data_dir, tmp_path):
+def test_jsonld_is_a_schema_org_graph_of_practitioners_offices_and_practices(data_dir, tmp_path):
     out = tmp_path / "directory.jsonld"
     assert (
         run_export(
@@ -303,23 +307,37 @@ def test_jsonld_is_a_schema_org_graph_of_physicians(data_dir, tmp_path):
     document = json.loads(out.read_text(encoding="utf-8"))
     assert document["@context"] == "https://schema.org"
     graph = document["@graph"]
-    assert {node["@type"] for node in graph} == {"Physician"}
-    assert sorted(node["name"] for node in graph) == ["Ana Ruiz", "Ben Cole", "Nina Park"]
-    ana = next(node for node in graph if node["name"] == "Ana Ruiz")
+    people = [node for node in graph if node["@type"] == "IndividualPhysician"]
+    assert sorted(node["name"] for node in people) == [
+        "Ana Ruiz, MD, FAAD",
+        "Ben Cole, MD, FAAD",
+        "Nina Park, MD, FAAD",
+    ]
+    ana = next(node for node in people if node["name"].startswith("Ana Ruiz"))
+    assert ana["usNPI"] == NPI_ANA
     assert ana["identifier"] == {"@type": "PropertyValue", "propertyID": "NPI", "value": NPI_ANA}
-    assert ana["medicalSpecialty"] == ["Dermatology"]
+    assert ana["sameAs"] == f"https://npiregistry.cms.hhs.gov/provider-view/{NPI_ANA}"
+    assert ana["medicalSpecialty"] == [{"@id": "https://schema.org/Dermatology"}]
     assert ana["url"].startswith("https://sm.test/practitioners/p-")
-    assert ana["address"][0]["@type"] == "PostalAddress"
-    assert ana["address"][0]["postalCode"] == "78701"
-    assert ana["telephone"] == ["+15125550101"]
-    assert ana["geo"][0]["@type"] == "GeoCoordinates"
     service = ana["availableService"]
     assert service["@type"] == "MedicalProcedure" and service["name"] == "Microneedling"
     assert service["subjectOf"]["url"] == "https://lakeside-derm.test/services/microneedling"
     assert service["subjectOf"]["text"] == ANA_QUOTE
+    # Ana and Nina work at Lakeside: one office node, with its own address and phone.
+    nina = next(node for node in people if node["name"].startswith("Nina Park"))
+    assert ana["practicesAt"] == nina["practicesAt"]
+    [office] = [node for node in graph if node["@id"] == ana["practicesAt"][0]["@id"]]
+    assert office["@type"] == "MedicalClinic" and office["telephone"] == "+15125550101"
+    assert office["address"]["postalCode"] == "78701" and office["geo"]["latitude"]
     # No quote, no claim: Nina has no evidence, so the graph says nothing about microneedling.
-    nina = next(node for node in graph if node["name"] == "Nina Park")
     assert "availableService" not in nina
+
+
+def test_jsonld_without_an_absolute_base_url_exits_2(data_dir, capsys, monkeypatch):
+    monkeypatch.delenv("SKINMAP_BASE_URL", raising=False)
+    assert run_export(data_dir, "--format", "jsonld") == 2
+    assert "--base-url" in capsys.readouterr().err
+    assert run_export(data_dir, "--format", "jsonld", "--base-url", "sm.test") == 2
 
 
 def test_a_negated_offer_gives_no_service_in_jsonld_or_hsds():
@@ -329,8 +347,8 @@ def test_a_negated_offer_gives_no_service_in_jsonld_or_hsds():
         offers_microneedling=False,
         locations=[dict(LAKESIDE, lat=30.27, lon=-97.74)],
     )
-    assert "availableService" not in physician_node(listing)
-    tables = [table for table, _ in hsds_rows([listing])]
+    assert "availableService" not in listing_nodes(listing, "https://sm.test")[0]
+    tables = _rows([listing])
     assert "service" not in tables and "organization" in tables
 
 
@@ -422,7 +440,7 @@ def test_hsds_can_be_written_as_a_zip(data_dir, tmp_path):
     assert run_export(data_dir, "--format", "hsds", "--output", str(out)) == 0
     with zipfile.ZipFile(out) as archive:
         names = set(archive.namelist())
-        assert names == {t.path for t in HSDS_TABLES} | {"datapackage.json"}
+        assert names == set(table_paths().values()) | {"datapackage.json"}
         unpacked = tmp_path / "unpacked"
         archive.extractall(unpacked)
     check_hsds(read_package(unpacked))
@@ -519,10 +537,10 @@ def test_writers_stream_listings_from_any_iterable():
             yield Listing(id=f"p-000000000{number}", name=f"Person {number}")
 
     out = io.StringIO()
-    assert write_jsonld(listings(), out) == 3
+    assert write_jsonld(listings(), out, "https://sm.test") == 3
     assert len(json.loads(out.getvalue())["@graph"]) == 3
     out = io.StringIO()
-    assert write_jsonld([], out) == 0
+    assert write_jsonld([], out, "https://sm.test") == 0
     assert json.loads(out.getvalue())["@graph"] == []
     out = io.StringIO(newline="")
     assert write_csv(listings(), out) == 3
@@ -530,10 +548,7 @@ def test_writers_stream_listings_from_any_iterable():
 
 
 def _rows(listings: list[Listing]) -> dict[str, list[dict]]:
-    tables: dict[str, list[dict]] = {}
-    for table, row in hsds_rows(listings):
-        tables.setdefault(table, []).append(row)
-    return tables
+    return {table: rows for table, rows in build_dataset(listings).tables.items() if rows}
 
 
 def test_an_organization_takes_its_website_from_any_practitioner_of_the_practice():
