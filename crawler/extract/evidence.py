@@ -18,6 +18,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from crawler.extract.category import read_category_refusal
 from crawler.extract.html_text import HEADING_TAGS, Block, text_blocks
 from crawler.extract.normalise import collapse_ws
 from crawler.extract.pages import PageKind, classify_page
@@ -143,10 +144,11 @@ def _answer_after(
 
 
 def _read(
-    sentence: str, block_index: int, main: list[Block], context: PageContext, card: str | None
-):
+    sentence: str, block_index: int, main: list[Block], context: PageContext, card: str | None,
+    reading: Reading | None = None,
+):  # fmt: skip
     """The entry for one sentence, its scope settled as far as the page can see."""
-    reading = read_sentence(sentence)
+    reading = reading or read_sentence(sentence)
     if reading is None:
         return None
     person = None
@@ -227,6 +229,13 @@ def evidence_from_blocks(
         sentences = split_sentences(block.text)
         for position, sentence in enumerate(sentences):
             mentions = find_terms(sentence)
+            category = None if mentions else read_category_refusal(sentence)
+            if category is not None and sentence not in seen_quotes:
+                entry = _read(sentence, block_index, main, context, card, reading=category)
+                if entry is not None:
+                    seen_quotes.add(sentence)
+                    result.append(entry)
+                continue
             if not mentions and position > 0:
                 follow_up = _follow_up(
                     sentences[position - 1], sentence, block_index, main, context, card

@@ -36,11 +36,11 @@ LABEL_TAGS = HEADING_TAGS | {"dt", "caption", "figcaption", "th", "td", "img", "
 def _uncapitalise(line: str) -> str:
     """ "DR. SAMUEL BRIGHT, MD, FACS" -> "Dr. Samuel Bright, MD, FACS": names in all capitals are
     title-cased, the credentials after the first comma or parenthesis are left alone."""
-    if not line.isupper():
+    if not re.sub(r"\bMa?c(?=[A-Z]{2})", "", line).isupper():  # "McBRIDE" is capitals too
         return line
     match = re.search(r"[,(]", line)
     name, rest = (line[: match.start()], line[match.start() :]) if match else (line, "")
-    return (tidy_name_part(name) or name) + rest
+    return (tidy_name_part(name.upper()) or name) + rest
 
 
 def _bare_person(line: str, title_line: str | None) -> Person | None:

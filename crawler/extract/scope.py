@@ -145,6 +145,19 @@ def _decide(entries: list[dict], rule: str) -> Verdict | None:
     return None
 
 
+def _names_the_performers(entry: dict) -> bool:
+    """ "performed only by Dr. X"; and "Microneedling is performed by Dr. X and Kelsey Tran, PA-C"
+    on the practice's own pages: naming who performs the procedure itself (not one device) says
+    the others do not."""
+    if entry.get("exclusive"):
+        return True
+    return (
+        (entry.get("basis") or "").startswith("performed by")
+        and (entry.get("term") or "").lower() in GENERIC_TERMS
+        and entry.get("page_kind") not in ("article", "faq")
+    )
+
+
 @dataclass
 class SiteStatements:
     """Every statement of a site, sorted by whom it concerns."""
@@ -154,7 +167,9 @@ class SiteStatements:
     exclusive_to: set[str] | None = None  # physicians named as the ones who perform it
     by_place: dict[str, list[dict]] = field(default_factory=dict)
     only_at: set[str] | None = None  # "available only at our Plano location": these offices
+    office_count: int = 0  # how many offices the site has (0: unknown)
     practice: list[dict] = field(default_factory=list)
+    staff: list[dict] = field(default_factory=list)  # staff members' own statements
     mentions: list[dict] = field(default_factory=list)
 
 
@@ -170,7 +185,7 @@ def sort_statements(entries: Iterable[dict], people: Sequence[SitePerson]) -> Si
         about = _applies_to(entry, people)
         if about is not None:
             doctors = [p for p in about if p.is_physician]
-            if entry.get("exclusive") and statement_of(entry) == "offer":
+            if _names_the_performers(entry) and statement_of(entry) == "offer":
                 named = {p.key for p in doctors}
                 if named or not about:
                     # "performed by Dr. X": only the physicians named (none, if we cannot tell who)
@@ -184,7 +199,11 @@ def sort_statements(entries: Iterable[dict], people: Sequence[SitePerson]) -> Si
                 offices = sorted({place for person in about for place in person.places})
                 for office in offices:
                     sorted_.by_place.setdefault(office, []).append(entry)
-                if not offices:
+                if not offices and entry.get("person"):
+                    # a staff member's own bio ("She performs microneedling"): what she does,
+                    # not what every physician of the practice does
+                    sorted_.staff.append(entry)
+                elif not offices:
                     sorted_.practice.append(entry)
                 continue
             if not physicians or not entry.get("exclusive"):
@@ -213,7 +232,7 @@ def practice_verdict(statements: SiteStatements) -> Verdict:
             OFFERS, rank_evidence([e for v in offering for e in v.evidence]), "an office"
         )
     everything = statements.practice + [e for v in statements.by_place.values() for e in v]
-    verdict = _decide(everything, "practice statement")
+    verdict = _decide(everything + statements.staff, "practice statement")
     if verdict is None:
         everything += [e for v in statements.own.values() for e in v]
         verdict = _decide(everything, "a physician's statement")
@@ -236,8 +255,6 @@ def person_verdict(person: SitePerson, statements: SiteStatements) -> Verdict:
     verdict = _decide(own, "own statement")
     if verdict is not None:
         return verdict
-    if statements.exclusive_to is not None and person.key not in statements.exclusive_to:
-        return Verdict(None, [], "performed by others")
     if statements.only_at and person.places and not set(person.places) & statements.only_at:
         # "only at our Plano location" says it is not offered where this physician works
         only = [e for o in sorted(statements.only_at) for e in statements.by_place.get(o, [])]
@@ -247,16 +264,26 @@ def person_verdict(person: SitePerson, statements: SiteStatements) -> Verdict:
             if statement_of(e) == "offer" and e.get("place_only")
         ]
         return Verdict(DOES_NOT_OFFER, rank_evidence(refusals), "offered only elsewhere")
+    office = None
     if statements.by_place:
         mine = [e for place in (person.places or ()) for e in statements.by_place.get(place, [])]
-        if not person.places:  # we cannot tell where they work: the offices' word is the site's
+        if not person.places and len(statements.by_place) >= statements.office_count:
+            # we cannot tell where they work, but every office says the same: the site's word
             mine = [e for v in statements.by_place.values() for e in v]
-        verdict = _decide(mine, "office statement")
-        if verdict is not None:  # their own office's word beats the practice-wide one
-            return verdict
-        if person.places and practice is None:
-            # statements about other offices only: nothing said of this one
-            return _mentions(statements)
+        office = _decide(mine, "office statement")
+        if office is not None and office.status == DOES_NOT_OFFER:
+            return office
+    if statements.exclusive_to is not None and person.key not in statements.exclusive_to:
+        if practice is not None and practice.status == DOES_NOT_OFFER:
+            return practice
+        # "Microneedling is performed by Dr. Nguyen and Kelsey Tran, PA-C": the site does not say
+        # this physician does; nor that they never would
+        return Verdict(None, [], "performed by others")
+    if office is not None:  # their own office's word beats the practice-wide one
+        return office
+    if statements.by_place and person.places and practice is None:
+        # statements about other offices only: nothing said of this one
+        return _mentions(statements)
     if practice is not None:
         return practice
     return _mentions(statements)

@@ -324,8 +324,31 @@ def _place_statements(entries: list[dict], state: SiteState, offices: _Offices) 
     return out
 
 
+def _fold_titled_names(state: SiteState) -> None:
+    """ "Dr. Tina Nguyen" in a headshot's alt text beside "Thanh "Tina" Nguyen, MD": a name known
+    only as "Dr. First Last" (no credentials, no title) is the site's one physician of that last
+    name, when there is exactly one."""
+    physicians = [p for p in state.people.values() if p.is_physician]
+    for key, person in list(state.people.items()):
+        if person.is_physician or person.credentials or person.role != "other":
+            continue
+        if not person.titled_doctor:
+            continue
+        same = [p for p in physicians if p.last_name.lower() == person.last_name.lower()]
+        if len(same) != 1:
+            continue
+        del state.people[key]
+        for entry in state.evidence:
+            if entry.get("person") == key:
+                entry["person"] = same[0].key
+        for notes in (state.person_notes, state.person_specialties):
+            if key in notes:
+                _extend_unique(notes.setdefault(same[0].key, []), notes.pop(key))
+
+
 def site_items(state: SiteState, fetched_at: str) -> list[PracticeItem | PractitionerItem]:
     """One PracticeItem, plus one PractitionerItem per physician, for a finished site."""
+    _fold_titled_names(state)
     name = choose_practice_name(
         state.structured_names, state.home_names, urlsplit(state.root).hostname or state.root
     )
@@ -351,6 +374,7 @@ def site_items(state: SiteState, fetched_at: str) -> list[PracticeItem | Practit
         replace(person, places=tuple(person_offices.get(person.key, ()))) for person in named
     ]
     statements = sort_statements(_place_statements(state.evidence, state, offices), site_people)
+    statements.office_count = len(offices.addresses)
     practice = practice_verdict(statements)
     staff = [
         {"name": p.name, "credentials": p.credentials, "role": p.role, "is_physician": False}

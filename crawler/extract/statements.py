@@ -148,7 +148,9 @@ _PRONOUN_SUBJECT = re.compile(
 )
 _BY = re.compile(
     r"\b(?:performed|provided|offered|administered|done|delivered|carried out|given|treated|planned)\s+"
-    r"(?:exclusively\s+|only\s+|personally\s+|solely\s+)?by\s+(?P<who>.+)$",
+    # "performed at the Midtown Clinic by Dr. Lindqvist": where, then by whom
+    r"(?:(?:at|in)\s+[^,.;]{1,60}?\s+)?(?:exclusively\s+|only\s+|personally\s+|solely\s+)?"
+    r"by\s+(?P<who>.+)$",
     re.I,
 )
 # Words that make an attribution exclusive: "performed only by Dr. X", "exclusively by".

@@ -74,3 +74,55 @@ def test_a_building_named_before_the_number_is_not_the_street():
         "Address: Northgate Health Center, 10400 N. Port Washington Road, Suite 140, Mequon, WI 53092"
     )
     assert address["street"] == "10400 N. Port Washington Road, Suite 140"
+
+
+def test_a_physician_who_does_no_cosmetic_care_refuses_it_without_naming_it():
+    from crawler.extract.category import read_category_refusal
+
+    refusal = read_category_refusal("Dr. McBride-Okonkwo does not perform cosmetic procedures.")
+    assert (refusal.polarity, refusal.people) == ("refusal", ("Dr. McBride-Okonkwo",))
+    assert read_category_refusal("His practice is limited to Mohs surgery.").agent == "pronoun"
+    assert (
+        read_category_refusal("We do not perform cosmetic procedures on pregnant patients.") is None
+    )
+    assert read_category_refusal("She performs cosmetic procedures.") is None
+
+
+def test_performed_at_a_place_by_named_people_names_them():
+    reading = read_sentence(
+        "Microneedling is performed at the Midtown Clinic by Dr. Rebecca Lindqvist and Holly "
+        "Brennan, APRN."
+    )
+    assert (reading.rule, reading.people) == ("performed by", ("Dr. Rebecca Lindqvist",))
+
+
+def test_a_physician_whose_office_is_unknown_gets_no_verdict_from_some_offices():
+    from crawler.extract.scope import person_verdict
+
+    placed = SitePerson("ana ruiz", "Ana", "Ruiz", True, places=("office-0",))
+    new = SitePerson("amara singh", "Amara", "Singh", True)
+    entry = _entry("offer", offices=["office-0"])
+    statements = sort_statements([entry], [placed, new])
+    statements.office_count = 3
+    assert person_verdict(placed, statements).status == "offers"
+    assert person_verdict(new, statements).status is None
+    statements.office_count = 1
+    assert person_verdict(new, statements).status == "offers"
+
+
+def test_a_doctor_named_only_in_alt_text_is_the_physician_of_that_last_name():
+    from crawler.extract.site import SiteState, read_page, site_items
+
+    state = SiteState(root="http://derm.test/")
+    team = (
+        '<main><img src="n.jpg" alt="Headshot of Dr. Tina Nguyen">'
+        "<h3>Thanh “Tina” Nguyen, MD, FAAD</h3><p>Board-certified dermatologist</p>"
+        "<h3>Pieter van der Berg, DO</h3><p>Mohs surgeon</p></main>"
+    )
+    read_page(state, team, "http://derm.test/providers/", "2026-12-01")
+    items = site_items(state, "2026-12-01")
+    names = sorted(i.name for i in items if i.kind == "practitioner")
+    assert names == ["Pieter van der Berg", "Thanh Nguyen"]
+    [practice] = [i for i in items if i.kind == "practice"]
+    assert practice.staff == []  # not a second, unknown "Tina Nguyen" on the staff
+    assert "tina nguyen" not in state.people
