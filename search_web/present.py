@@ -10,6 +10,7 @@ from typing import Any
 from urllib.parse import urlencode, urlsplit
 
 from index.geo import haversine_miles
+from index.query import lay_terms, normalise_phrase
 from index.records import SPECIALTY_SLUGS, Listing
 from index.search import SearchRequest
 from search_web.params import PER_PAGE_DEFAULT, PROCEDURE_ANY, RADIUS_CHOICES, RADIUS_MAX
@@ -34,6 +35,18 @@ _SCHEMA_SPECIALTY = {
 }
 
 _US_PHONE = re.compile(r"^\+1(\d{3})(\d{3})(\d{4})$")
+
+
+# What the home page may promise: exactly what the pipeline checks, no more.
+HOME_CLAIM = (
+    "Listings are dermatologists and plastic and cosmetic surgeons from the NPI Registry, CMS data "
+    "and practice websites; each one says whether we confirmed its NPI (the national provider "
+    "number) in the NPI Registry. When we say someone offers microneedling, we quote their own "
+    "page and link to it."
+)
+
+# Lay phrases that name a skin problem (rather than another name or device for the procedure).
+_CONDITION_WORDS = ("scar", "scars", "scarring")
 
 
 def specialty_label(slug: str) -> str:
@@ -194,6 +207,47 @@ class SearchLink:
         if values["per_page"] != PER_PAGE_DEFAULT:
             params.append(("per_page", str(values["per_page"])))
         return "/search?" + urlencode(params)
+
+
+def search_summary(link: SearchLink) -> str:
+    """The search in a few words, for the compact summary above the results."""
+    parts = [f"within {link.radius:g} miles" if link.near else "anywhere"]
+    parts.append(specialty_label(link.specialty) if link.specialty else "any specialty")
+    if link.q:
+        parts.append(f"“{link.q}”")
+    parts.append("offers microneedling" if link.procedure else "everyone")
+    text = " · ".join(parts)
+    return text[0].upper() + text[1:]
+
+
+def lay_term_uses(q: str | None) -> str | None:
+    """Which skin problems in the patient's words were read as "microneedling", in words:
+    "acne scars" -> "acne scars", so the page can say why those results are shown."""
+    if not q:
+        return None
+    typed = f" {normalise_phrase(q)} "
+    found: list[str] = []
+    for phrase in lay_terms():
+        if f" {phrase} " in typed:
+            typed = typed.replace(f" {phrase} ", " ")
+            if any(word in _CONDITION_WORDS for word in phrase.split()):
+                found.append(phrase)
+    return " and ".join(found) or None
+
+
+def lay_term_names(q: str | None) -> list[str]:
+    """Other names and devices for microneedling in the patient's words ("skin needling", "skinpen")."""
+    if not q:
+        return []
+    typed = f" {normalise_phrase(q)} "
+    found: list[str] = []
+    for phrase in lay_terms():
+        if f" {phrase} " in typed:
+            typed = typed.replace(f" {phrase} ", " ")
+            words = phrase.split()
+            if not any(w in _CONDITION_WORDS for w in words) and "".join(words) != "microneedling":
+                found.append(phrase)
+    return found
 
 
 def wider_radius(radius: float) -> float | None:

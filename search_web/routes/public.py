@@ -42,6 +42,7 @@ from search_web.templating import templates
 logger = logging.getLogger(__name__)
 
 NEARBY_CITY_SUGGESTIONS = 4
+EXACT_PARAM = "exact"  # `exact=1`: search for the words as typed, without the spelling correction
 NEARBY_CITY_CANDIDATES = 12  # cities tried (each one a cheap search) to find those 4
 
 
@@ -65,11 +66,14 @@ def form_context(form: SearchForm) -> dict[str, Any]:
         "form": form,
         "radius_choices": radius_choices(form.radius),
         "specialties": [(slug, present.specialty_label(slug)) for slug in SPECIALTY_SLUGS],
+        "home_claim": present.HOME_CLAIM,
     }
 
 
 def results_context(req: SearchRequest, page: SearchPage) -> dict[str, Any]:
     link = present.SearchLink.for_request(req)
+    # Ways out of an empty page carry the corrected words, not the typo that found nobody.
+    widen = replace(link, q=page.suggestion) if page.suggestion else link
     cards = [
         {"result": result, "location": present.nearest_location(result["locations"], page.place)}
         for result in page.results
@@ -89,8 +93,12 @@ def results_context(req: SearchRequest, page: SearchPage) -> dict[str, Any]:
         "last_page": max(1, -(-page.total // page.per_page)),
         "specialty_facets": specialty_facets,
         "suggestion_href": link.href(q=page.suggestion, page=1) if page.suggestion else None,
-        "zero_options": present.zero_result_options(link) if page.total == 0 else [],
+        "zero_options": present.zero_result_options(widen) if page.total == 0 else [],
         "map_points": sum(1 for card in cards if present.has_point(card["location"])),
+        "summary_text": present.search_summary(link),
+        "lay_terms": present.lay_term_uses(req.q),
+        "lay_names": present.lay_term_names(req.q),
+        "correction": None,
     }
 
 
@@ -108,11 +116,14 @@ def _nearby_links(
         limit=NEARBY_CITY_CANDIDATES,
         exclude=present.place_city(place.get("label") or ""),
     )
-    link = present.SearchLink.for_request(req, page=1)  # a nearby city starts on page 1
+    # A nearby city starts on page 1, with the corrected words when the typed ones found nobody.
+    link = present.SearchLink.for_request(req, page=1, q=page.suggestion or req.q)
     found: list[tuple[str, int, str]] = []
     for city in cities:
         try:
-            there = directory.search(replace(req, near=city.label, page=1, per_page=1))
+            there = directory.search(
+                replace(req, near=city.label, q=page.suggestion or req.q, page=1, per_page=1)
+            )
         except SearchError:
             continue  # a gazetteer name the place parser reads differently: just skip it
         if there.total:
@@ -131,13 +142,29 @@ def search(request: Request) -> Response:
     req = page_request(request.query_params)
     directory: Directory = request.state.directory
     found = directory.search(req)
+    correction = None
+    if found.total == 0 and found.suggestion and EXACT_PARAM not in request.query_params:
+        # One confident correction (its search finds someone): show its results at once, as
+        # search engines do, with a link back to exactly what was typed.
+        corrected_req = replace(req, q=found.suggestion)
+        corrected = directory.search(corrected_req)
+        if corrected.total:
+            typed = present.SearchLink.for_request(req)
+            correction = {
+                "shown": found.suggestion,
+                "typed": req.q,
+                "original_href": typed.href() + f"&{EXACT_PARAM}=1",
+            }
+            req, found = corrected_req, corrected
+    nearby = _nearby_links(directory, req, found) if found.total == 0 else []
     return templates.TemplateResponse(
         request,
         "search.html",
         {
             **context,
             **results_context(req, found),
-            "nearby_links": _nearby_links(directory, req, found) if found.total == 0 else [],
+            "correction": correction,
+            "nearby_links": nearby,
             "tile_url": _tile_url(request),
         },
     )

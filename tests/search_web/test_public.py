@@ -129,9 +129,37 @@ def test_zero_results_offer_a_wider_radius_everyone_and_the_guide(client):
     assert "Show all nearby dermatologists and surgeons — may offer, call to ask" in html
 
 
-def test_a_misspelt_query_with_no_results_offers_did_you_mean(client):
+def test_a_confident_correction_shows_its_results_at_once(client):
     html = client.get("/search", params={"q": "Okafr", "procedure": "any"}).text
-    assert "Did you mean" in html
+    assert "Showing results for <strong>okafor</strong>" in html
+    assert "Ben Okafor" in html
+    back = re.search(r'<a href="([^"]+)">search for Okafr instead</a>', html)
+    assert back and "exact=1" in back[1] and "q=Okafr" in back[1]
+    exact = client.get(back[1].replace("&amp;", "&")).text
+    assert "Did you mean" in exact and "Ben Okafor" not in exact
+
+
+def test_a_correction_that_finds_nobody_either_is_only_a_hint_and_the_ways_out_carry_it(client):
+    params = {"near": "77002", "radius": "5", "q": "Okafr", "procedure": "any"}
+    html = client.get("/search", params=params).text
+    assert "Showing results for" not in html
+    assert re.search(r'Did you mean <a href="[^"]*q=okafor[^"]*">okafor</a>', html)
+    widen = [h for h in parts(html).hrefs if "radius=10" in h]
+    assert widen and all("q=okafor" in h for h in widen)
+    assert not [h for h in parts(html).hrefs if "Okafr" in h and "exact" not in h]
+
+
+def test_show_all_nearby_appears_once_on_an_empty_page(client):
+    params = {"near": "77002", "radius": "5", "specialty": "dermatology"}
+    html = client.get("/search", params=params).text
+    assert html.count("Show all nearby dermatologists and surgeons") == 1
+
+
+def test_lay_terms_say_what_they_were_read_as(client):
+    html = client.get("/search", params={"near": "78701", "q": "acne scars"}).text
+    assert "Showing practitioners who offer microneedling, which is used for acne scars." in html
+    html = client.get("/search", params={"near": "78701", "q": "skin needling"}).text
+    assert "“skin needling” is a name for microneedling" in html
 
 
 def test_pagination_links_keep_every_filter(client):
@@ -377,7 +405,7 @@ def test_zero_results_with_no_one_in_any_nearby_city_suggest_no_cities(client):
 
 
 def test_did_you_mean_is_a_link_to_the_corrected_search(client):
-    html = client.get("/search", params={"q": "Ruz", "procedure": "any"}).text
+    html = client.get("/search", params={"q": "Ruz", "procedure": "any", "exact": "1"}).text
     match = re.search(r'Did you mean <a href="([^"]+)">([^<]+)</a>', html)
     assert match and match[2] == "ruiz"
     follow = client.get(match[1].replace("&amp;", "&"))

@@ -15,6 +15,7 @@
   }
 
   var map = L.map(box, { scrollWheelZoom: false, zoomSnap: 0.5 });
+  addViewSwitch(panel, map);
   var tileUrl = box.getAttribute("data-tile-url");
   if (tileUrl) {
     L.tileLayer(tileUrl, { maxZoom: 18 }).addTo(map);
@@ -58,6 +59,48 @@
   if (points.length) {
     // Over the bare states outline, closer than a region shows nothing but fill: stop at a zoom
     // where state borders still give the markers their context.
-    map.fitBounds(points, { padding: [32, 32], maxZoom: tileUrl ? 13 : 6 });
+    map.skinmapFit = function () {
+      map.fitBounds(points, { padding: [32, 32], maxZoom: tileUrl ? 13 : 6 });
+    };
+    map.skinmapFit();
+  }
+
+  // "List | Map" on small screens, where the map would otherwise sit below every result. CSS
+  // hides the switch on wide screens, where list and map are side by side.
+  function addViewSwitch(mapPanel, leafletMap) {
+    var layout = mapPanel && mapPanel.closest(".results-layout");
+    if (!layout) {
+      return;
+    }
+    var group = document.createElement("div");
+    group.className = "view-switch";
+    group.setAttribute("role", "group");
+    group.setAttribute("aria-label", "Show the results as");
+    var buttons = {};
+    ["list", "map"].forEach(function (view) {
+      var button = document.createElement("button");
+      button.type = "button";
+      button.textContent = view === "list" ? "List" : "Map";
+      button.setAttribute("data-view", view);
+      button.addEventListener("click", function () {
+        show(view);
+      });
+      buttons[view] = button;
+      group.appendChild(button);
+    });
+    function show(view) {
+      layout.classList.toggle("view-list", view === "list");
+      layout.classList.toggle("view-map", view === "map");
+      buttons.list.setAttribute("aria-pressed", String(view === "list"));
+      buttons.map.setAttribute("aria-pressed", String(view === "map"));
+      if (view === "map") {
+        leafletMap.invalidateSize();
+        if (leafletMap.skinmapFit) {
+          leafletMap.skinmapFit();
+        }
+      }
+    }
+    layout.parentNode.insertBefore(group, layout);
+    show("list");
   }
 })();
