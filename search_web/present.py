@@ -250,6 +250,20 @@ def lay_term_names(q: str | None) -> list[str]:
     return found
 
 
+def nearest_summary(found: list[tuple[str, float | None]]) -> str | None:
+    """(city, miles) of the nearest matches, nearest first -> "2 in Boulder, CO, 434 miles; 1 in
+    Louisville, CO, 441 miles": grouped by city, each with its nearest distance."""
+    groups: dict[str, list[float]] = {}
+    for city, miles in found:
+        if city and miles is not None:
+            groups.setdefault(city, []).append(miles)
+    if not groups:
+        return None
+    return "; ".join(
+        f"{len(miles)} in {city}, {min(miles):.0f} miles" for city, miles in groups.items()
+    )
+
+
 def wider_radius(radius: float) -> float | None:
     """The next radius worth suggesting when nothing was found, or None at the maximum."""
     for choice in RADIUS_CHOICES:

@@ -6,6 +6,7 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
+from index.coverage import StateCoverage
 from index.records import Listing
 from index.search import IndexUnavailable, SearchPage, SearchRequest, SearchService
 
@@ -46,6 +47,12 @@ class Directory:
 
     def search(self, request: SearchRequest) -> SearchPage:
         return self._service.search(request)
+
+    def nearest(self, request: SearchRequest, limit: int = 3) -> list[dict]:
+        return self._service.nearest(request, limit)
+
+    def coverage(self) -> list[StateCoverage]:
+        return self._service.coverage()[1]
 
     def search_modified_after(self, request: SearchRequest, since: datetime) -> SearchPage:
         """Like `search`, keeping only results modified at or after `since` (incremental sync).

@@ -43,7 +43,8 @@ logger = logging.getLogger(__name__)
 
 NEARBY_CITY_SUGGESTIONS = 4
 EXACT_PARAM = "exact"  # `exact=1`: search for the words as typed, without the spelling correction
-NEARBY_CITY_CANDIDATES = 12  # cities tried (each one a cheap search) to find those 4
+NEARBY_CITY_CANDIDATES = 12
+NEAREST_SUGGESTIONS = 3  # named on an empty page when nobody is in range or in a nearby city  # cities tried (each one a cheap search) to find those 4
 
 
 def radius_choices(current: str) -> list[int | float]:
@@ -133,6 +134,50 @@ def _nearby_links(
     return found
 
 
+def _nearest(directory: Directory, req: SearchRequest, page: SearchPage) -> list[dict[str, Any]]:
+    """When nobody is in range, nor in a nearby city: the nearest matches however far, each with
+    its nearest office's city and a link to search there."""
+    if not page.place:
+        return []
+    wanted = replace(req, q=page.suggestion or req.q, page=1)
+    link = present.SearchLink.for_request(wanted, radius=float(RADIUS_CHOICES[2]))
+    found = []
+    for result in directory.nearest(wanted, limit=NEAREST_SUGGESTIONS):
+        location = present.nearest_location(result["locations"], page.place) or {}
+        city = ", ".join(p for p in (location.get("city"), location.get("state")) if p)
+        found.append(
+            {
+                "result": result,
+                "city": city,
+                "href": link.href(near=city) if city else None,
+            }
+        )
+    return found
+
+
+def coverage(request: Request) -> Response:
+    """`/coverage`: the states and cities where the directory has practitioners, with counts."""
+    directory: Directory = request.state.directory
+    states = directory.coverage()
+    link = present.SearchLink(procedure=None)
+    rows = [
+        {
+            "state": state,
+            "href": None,
+            "cities": [
+                (city, count, link.href(near=f"{city}, {state.state}"))
+                for city, count in state.cities
+            ],
+        }
+        for state in states
+    ]
+    return templates.TemplateResponse(
+        request,
+        "coverage.html",
+        {"rows": rows, "total": sum(state.practitioners for state in states)},
+    )
+
+
 def search(request: Request) -> Response:
     """`/` and `/search`: the form, and results once the patient has said what they want."""
     form = page_form(request.query_params)
@@ -157,6 +202,10 @@ def search(request: Request) -> Response:
             }
             req, found = corrected_req, corrected
     nearby = _nearby_links(directory, req, found) if found.total == 0 else []
+    nearest = _nearest(directory, req, found) if found.total == 0 and not nearby else []
+    nearest_summary = present.nearest_summary(
+        [(item["city"], item["result"]["distance_miles"]) for item in nearest]
+    )
     return templates.TemplateResponse(
         request,
         "search.html",
@@ -165,6 +214,8 @@ def search(request: Request) -> Response:
             **results_context(req, found),
             "correction": correction,
             "nearby_links": nearby,
+            "nearest": nearest,
+            "nearest_summary": nearest_summary,
             "tile_url": _tile_url(request),
         },
     )

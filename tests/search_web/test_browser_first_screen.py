@@ -116,3 +116,27 @@ def test_the_home_page_claims_only_what_is_checked(tab):
     lede = tab.locator(".lede").inner_text()
     assert "every listing is a licensed" not in lede.lower()
     assert "whether we confirmed its NPI" in lede
+
+
+def test_far_from_coverage_the_page_names_the_nearest_and_links_the_coverage_page(tab):
+    tab.goto("/search?near=59001&radius=100&procedure=any")
+    summary = tab.locator(".nearest-summary")
+    assert summary.is_visible()
+    assert re.fullmatch(r"Nearest: \d in [A-Za-z ]+, TX, \d+ miles(; .+)?\.", summary.inner_text())
+    assert tab.locator(".nearest li").count() == 3
+    with tab.expect_navigation():
+        tab.get_by_role("link", name=re.compile("^Where the directory has data")).click()
+    assert tab.locator("h1").inner_text() == "Where the directory has data"
+    assert tab.locator(".coverage-table tbody tr").count() >= 1
+
+
+def test_a_misspelt_procedure_shows_the_corrected_results_at_once(tab):
+    tab.goto("/search?near=78701&q=microneedlin")
+    correction = tab.locator(".correction")
+    assert correction.inner_text().startswith("Showing results for microneedling")
+    first = tab.locator("ol.results > li").first
+    assert _on_first_screen(tab, first.locator(".result-name"))
+    assert first.locator(".evidence-label").inner_text().startswith("Offers microneedling")
+    with tab.expect_navigation():
+        correction.get_by_role("link", name="search for microneedlin instead").click()
+    assert tab.locator("#results-heading").inner_text().startswith("0 practitioners")

@@ -292,6 +292,9 @@ def test_axe_finds_no_serious_or_critical_violations(browser, live_server, width
             f"{profile}/report",
             "/guide/microneedling",
             "/api/docs",
+            "/coverage",
+            "/search?near=59001&radius=100",
+            "/search?near=78701&q=microneedlin",
         ):
             page.goto(path)
             if "Austin" in path:

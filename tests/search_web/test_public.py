@@ -422,3 +422,49 @@ def test_the_radius_menu_keeps_a_radius_set_by_a_link(client):
     html = client.get("/search", params={"near": "78701", "radius": "25.0"}).text
     assert '<option value="25" selected>25 miles</option>' in html
     assert html.count(" selected>") == 1
+
+
+def test_far_from_coverage_the_empty_page_names_the_nearest_matches_with_distance(client):
+    from index.geo import haversine_miles, zip_latlon
+
+    everyone = client.get("/api/search", params={"near": "78701", "radius": "200"}).json()
+    origin = zip_latlon("59001")  # Montana: nobody within any radius the form offers
+    expected = sorted(
+        (
+            min(haversine_miles(origin, (loc["lat"], loc["lon"])) for loc in r["locations"]),
+            r["name"],
+        )
+        for r in everyone["results"]
+    )[:3]
+    html = client.get("/search", params={"near": "59001", "radius": "100", "procedure": "any"}).text
+    assert "No practitioners matched" in html
+    named = re.findall(
+        r'<li><a href="/practitioners/[^"]+">([^<]+)</a> in ([^,]+, [A-Z]{2}),', html
+    )
+    assert [name for name, _ in named] == [name for _, name in expected]
+    summary = re.search(r'class="nearest-summary">Nearest: ([^<]+)\.</p>', html)
+    first_city = named[0][1]
+    in_first_city = sum(1 for _, city in named if city == first_city)
+    assert summary and summary[1].startswith(
+        f"{in_first_city} in {first_city}, {expected[0][0]:.0f} miles"
+    )
+    assert 'href="/coverage"' in html
+
+
+def test_the_nearest_matches_keep_the_filters(client):
+    params = {"near": "59001", "radius": "100", "specialty": "facial-plastic-surgery"}
+    html = client.get("/search", params=params).text
+    named = re.findall(r'<li><a href="/practitioners/[^"]+">([^<]+)</a> in ', html)
+    assert named == ["Dana Wells"]
+
+
+def test_the_coverage_page_lists_states_and_cities_with_counts(client):
+    everyone = client.get("/api/search", params={"near": "78701", "radius": "200"}).json()
+    cities: dict[str, set[str]] = {}
+    for result in everyone["results"]:
+        for loc in result["locations"]:
+            cities.setdefault(loc["city"], set()).add(result["id"])
+    html = client.get("/coverage").text
+    assert re.search(rf'<th scope="row">TX</th>\s*<td>{everyone["total"]}</td>', html)
+    for city, ids in cities.items():
+        assert re.search(rf">{re.escape(city)}</a> \({len(ids)}\)", html), city
