@@ -264,6 +264,38 @@ def nearest_summary(found: list[tuple[str, float | None]]) -> str | None:
     )
 
 
+MAP_LABELS = 14  # place names drawn on the offline map
+
+
+def map_labels(place: dict | None, locations: list[dict], nearby: list[tuple[str, str]]) -> list:
+    """[city, lat, lon] labels for the offline map: the cities of the shown locations, then nearby
+    real cities (from the gazetteer), but not the searched one; at most MAP_LABELS, no repeats."""
+    from index.geo import city_latlon
+
+    wanted: list[tuple[str, str]] = []
+    # The searched place has its own marker and label; its city's name would sit under it.
+    searched = place_city((place or {}).get("label") or "")
+    for location in locations:
+        if location and location.get("city") and location.get("state"):
+            wanted.append((location["city"], location["state"]))
+    wanted += nearby
+    labels: list = []
+    seen: set[tuple[str, str]] = set()
+    if searched:
+        seen.add((searched[0].lower(), searched[1].upper()))
+    for city, state in wanted:
+        key = (city.lower(), state.upper())
+        if key in seen:
+            continue
+        seen.add(key)
+        point = city_latlon(city, state)
+        if point is not None:
+            labels.append([city, round(point[0], 4), round(point[1], 4)])
+        if len(labels) == MAP_LABELS:
+            break
+    return labels
+
+
 def wider_radius(radius: float) -> float | None:
     """The next radius worth suggesting when nothing was found, or None at the maximum."""
     for choice in RADIUS_CHOICES:

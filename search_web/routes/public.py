@@ -217,8 +217,21 @@ def search(request: Request) -> Response:
             "nearest": nearest,
             "nearest_summary": nearest_summary,
             "tile_url": _tile_url(request),
+            "map_labels": _map_labels(req, found),
         },
     )
+
+
+def _map_labels(req: SearchRequest, page: SearchPage) -> list:
+    place = page.place
+    nearby: list[tuple[str, str]] = []
+    if place and place.get("lat") is not None and place.get("lon") is not None:
+        cities = nearby_cities(
+            place["lat"], place["lon"], miles=max(req.radius, 30.0), limit=present.MAP_LABELS
+        )
+        nearby = [(city.city, city.state) for city in cities]
+    shown = [present.nearest_location(r["locations"], place) or {} for r in page.results]
+    return present.map_labels(place, shown, nearby)
 
 
 def _tile_url(request: Request) -> str | None:

@@ -186,18 +186,22 @@ def test_keyboard_only_search_to_profile(page):
 
 def test_the_map_has_one_marker_per_result_with_coordinates_and_popups_link_profiles(page):
     page.goto("/search?near=Austin%2C+TX&radius=200&procedure=any")
-    page.locator("#results-map .leaflet-marker-icon").first.wait_for()
+    page.locator("#results-map .practitioner-marker").first.wait_for()
     with_points = page.locator("ol.results li[data-lat][data-lon]").count()
     assert with_points == 4
-    markers = page.locator("#results-map .leaflet-marker-icon")
-    assert markers.count() == with_points
+    # Each practitioner is a marker of their own, or counted in a cluster of nearby ones.
+    markers = page.locator("#results-map .leaflet-marker-icon.practitioner-marker")
+    clustered = page.locator("#results-map .practitioner-cluster").evaluate_all(
+        "nodes => nodes.reduce((sum, n) => sum + parseInt(n.textContent, 10), 0)"
+    )
+    assert markers.count() + clustered == with_points
     assert page.locator(".map-panel").is_visible()
     # The states outline came from the vendored TopoJSON, drawn as SVG paths.
     page.locator("#results-map path.leaflet-interactive, #results-map svg path").first.wait_for(
         state="attached"
     )
-    titles = sorted(markers.evaluate_all("nodes => nodes.map(n => n.title)"))
-    assert titles == ["Ana Ruiz", "Ben Okafor", "Cara Lin", "Dana Wells"]
+    titles = set(markers.evaluate_all("nodes => nodes.map(n => n.title)"))
+    assert "Dana Wells" in titles  # Houston, far from the Austin cluster
     page.locator('#results-map .leaflet-marker-icon[title="Dana Wells"]').click()
     popup_link = page.locator(".leaflet-popup-content a")
     assert popup_link.inner_text() == "Dana Wells"
