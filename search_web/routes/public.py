@@ -7,12 +7,14 @@ import logging
 import sqlite3
 from dataclasses import replace
 from typing import Any
+from urllib.parse import urlsplit
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 
 from index.build import current_generation
+from index.place_hints import place_hint
 from index.places import nearby_cities
 from index.records import SPECIALTY_SLUGS, Listing
 from index.search import SearchError, SearchPage, SearchRequest
@@ -185,6 +187,11 @@ def search(request: Request) -> Response:
     if form.is_blank:
         return templates.TemplateResponse(request, "search.html", {**context, "page": None})
     req = page_request(request.query_params)
+    hint = place_hint(req.near)
+    if hint is not None:
+        # "Austin" or "Austn, TX": search the place meant, and say so above the results.
+        req = replace(req, near=hint.near)
+        context = {**context, **form_context(replace(form, near=hint.near))}
     directory: Directory = request.state.directory
     found = directory.search(req)
     correction = None
@@ -213,6 +220,11 @@ def search(request: Request) -> Response:
             **context,
             **results_context(req, found),
             "correction": correction,
+            "place_hint": hint,
+            "other_places": [
+                (other, present.SearchLink.for_request(req, near=other, page=1).href())
+                for other in (hint.others if hint else [])
+            ],
             "nearby_links": nearby,
             "nearest": nearest,
             "nearest_summary": nearest_summary,
@@ -281,6 +293,19 @@ def _nonce(request: Request, desk: ReportDesk) -> str:
     return existing if 16 <= len(existing) <= 64 else desk.tokens.new_nonce()
 
 
+def _back_to_search(request: Request) -> str | None:
+    """The search the patient came from (our own /search page, by the Referer header), so "Back to
+    search" keeps every word and filter; None when they came from elsewhere."""
+    referer = request.headers.get("referer") or ""
+    try:
+        parts = urlsplit(referer)
+    except ValueError:
+        return None
+    if parts.netloc != request.url.netloc or parts.path not in ("/", "/search") or not parts.query:
+        return None
+    return f"/search?{parts.query}"
+
+
 def practitioner(request: Request) -> Response:
     listing = _listing(request)
     desk: ReportDesk = request.state.reports
@@ -292,7 +317,8 @@ def practitioner(request: Request) -> Response:
         {
             "listing": listing,
             "jsonld": present.physician_jsonld(listing, page_url),
-            "search_href": present.SearchLink(
+            "search_href": _back_to_search(request)
+            or present.SearchLink(
                 near=(listing.locations[0].get("postal_code") if listing.locations else None)
             ).href(),
             **_report_context(desk, nonce),

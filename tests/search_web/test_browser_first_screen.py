@@ -140,3 +140,13 @@ def test_a_misspelt_procedure_shows_the_corrected_results_at_once(tab):
     with tab.expect_navigation():
         correction.get_by_role("link", name="search for microneedlin instead").click()
     assert tab.locator("#results-heading").inner_text().startswith("0 practitioners")
+
+
+def test_back_to_search_keeps_the_words_and_filters(tab):
+    tab.goto("/search?near=78701&radius=10&procedure=any&q=ruiz")
+    with tab.expect_navigation():
+        tab.locator(".result-name a").first.click()
+    with tab.expect_navigation():
+        tab.get_by_role("link", name="Back to search").click()
+    assert "q=ruiz" in tab.url and "radius=10" in tab.url
+    assert tab.locator("#q").input_value() == "ruiz"

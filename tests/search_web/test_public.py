@@ -332,6 +332,7 @@ def test_the_map_is_hidden_until_its_script_runs_and_loads_only_vendored_files(c
     sources = [script.get("src") for script in page.scripts]
     assert sources == [
         "/static/vendor/leaflet-1.9.4/leaflet.js",
+        "/static/vendor/leaflet.markercluster-1.5.3/leaflet.markercluster.js",
         "/static/vendor/topojson-client-3.1.0/topojson-client.min.js",
         "/static/js/map.js",
         "/static/js/search.js",
@@ -468,3 +469,32 @@ def test_the_coverage_page_lists_states_and_cities_with_counts(client):
     assert re.search(rf'<th scope="row">TX</th>\s*<td>{everyone["total"]}</td>', html)
     for city, ids in cities.items():
         assert re.search(rf">{re.escape(city)}</a> \({len(ids)}\)", html), city
+
+
+def test_back_to_search_returns_to_the_search_the_patient_came_from(client, listing_ids):
+    profile = f"/practitioners/{listing_ids['Ana Ruiz']}"
+    came_from = "http://testserver/search?near=78701&radius=10&procedure=any&q=ruiz+skinpen"
+    html = client.get(profile, headers={"referer": came_from}).text
+    assert (
+        'href="/search?near=78701&amp;radius=10&amp;procedure=any&amp;q=ruiz+skinpen">Back' in html
+    )
+    elsewhere = client.get(profile, headers={"referer": "https://evil.test/search?q=x"}).text
+    assert "evil.test" not in elsewhere and "q=x" not in elsewhere
+    assert re.search(r'href="/search\?near=78701[^"]*">Back to search', elsewhere)
+
+
+def test_a_city_without_its_state_searches_the_largest_and_names_the_others(client):
+    html = client.get("/search", params={"near": "Austin", "procedure": "any"}).text
+    assert "Showing results near <strong>Austin, TX</strong>" in html
+    assert "Ana Ruiz" in html
+    others = re.findall(r'<a href="/search\?near=Austin%2C\+([A-Z]{2})[^"]*">Austin, \1</a>', html)
+    assert others and "TX" not in others
+    assert 'value="Austin, TX"' in html  # the form shows the place searched
+
+
+def test_a_misspelt_city_is_read_as_the_nearest_spelling_in_its_state(client):
+    html = client.get("/search", params={"near": "Austn, TX", "procedure": "any"}).text
+    assert "Showing results near <strong>Austin, TX</strong> — you typed “Austn, TX”" in html
+    assert "Ana Ruiz" in html
+    nowhere = client.get("/search", params={"near": "Qqqqqqq, TX"})
+    assert nowhere.status_code == 400 and "couldn" in nowhere.text
