@@ -207,6 +207,7 @@ def create_app(settings: WebSettings | None = None) -> Starlette:
         ),
         Route("/guide/microneedling", public.guide, name="guide"),
         Route("/coverage", public.coverage, name="coverage"),
+        Route("/favicon.ico", public.favicon, name="favicon"),
         Route("/healthz", public.healthz, name="healthz"),
         Mount(
             "/api",

@@ -408,8 +408,16 @@ def report_thanks(request: Request) -> Response:
     return templates.TemplateResponse(request, "report_thanks.html", {"listing": listing})
 
 
+GUIDE_REVIEWED = "December 4, 2026"  # change when the guide's medical content is checked again
+
+
 def guide(request: Request) -> Response:
-    return templates.TemplateResponse(request, "guide.html", {})
+    return templates.TemplateResponse(request, "guide.html", {"reviewed": GUIDE_REVIEWED})
+
+
+def favicon(request: Request) -> Response:
+    """Browsers ask for /favicon.ico on every page without a <link rel=icon> (admin pages, JSON)."""
+    return RedirectResponse("/static/favicon.svg", status_code=301)
 
 
 def healthz(request: Request) -> JSONResponse:

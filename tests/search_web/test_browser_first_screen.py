@@ -150,3 +150,16 @@ def test_back_to_search_keeps_the_words_and_filters(tab):
         tab.get_by_role("link", name="Back to search").click()
     assert "q=ruiz" in tab.url and "radius=10" in tab.url
     assert tab.locator("#q").input_value() == "ruiz"
+
+
+def test_the_report_form_is_one_readable_column(tab):
+    tab.goto("/search?near=78701&procedure=any")
+    with tab.expect_navigation():
+        tab.locator(".result-name a").first.click()
+    boxes = [
+        tab.get_by_label(label).bounding_box()
+        for label in ("What is wrong?", "Details", "Your email")
+    ]
+    assert len({round(box["x"]) for box in boxes}) == 1  # stacked, not side by side
+    width = tab.viewport_size["width"]
+    assert all(box["width"] >= min(300, width - 80) for box in boxes)

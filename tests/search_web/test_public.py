@@ -498,3 +498,12 @@ def test_a_misspelt_city_is_read_as_the_nearest_spelling_in_its_state(client):
     assert "Ana Ruiz" in html
     nowhere = client.get("/search", params={"near": "Qqqqqqq, TX"})
     assert nowhere.status_code == 400 and "couldn" in nowhere.text
+
+
+def test_the_guide_names_its_sources_its_review_date_and_the_common_cautions(client):
+    text = client.get("/guide/microneedling").text
+    assert "last reviewed December 4, 2026" in text
+    sources = [h for h in parts(text).hrefs if h.startswith("https://")]
+    assert any("fda.gov" in h for h in sources) and len(sources) >= 3
+    for caution in ("Isotretinoin", "keloids", "Blood thinners", "Pregnancy", "under 22"):
+        assert caution in text, caution
