@@ -45,8 +45,8 @@ logger = logging.getLogger(__name__)
 
 NEARBY_CITY_SUGGESTIONS = 4
 EXACT_PARAM = "exact"  # `exact=1`: search for the words as typed, without the spelling correction
-NEARBY_CITY_CANDIDATES = 12
-NEAREST_SUGGESTIONS = 3  # named on an empty page when nobody is in range or in a nearby city  # cities tried (each one a cheap search) to find those 4
+NEARBY_CITY_CANDIDATES = 12  # cities tried (each one a cheap search) to find those 4
+NEAREST_SUGGESTIONS = 3  # named on an empty page when nobody is in range or in a nearby city
 
 
 def radius_choices(current: str) -> list[int | float]:
@@ -165,7 +165,6 @@ def coverage(request: Request) -> Response:
     rows = [
         {
             "state": state,
-            "href": None,
             "cities": [
                 (city, count, link.href(near=f"{city}, {state.state}"))
                 for city, count in state.cities
