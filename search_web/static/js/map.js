@@ -92,6 +92,14 @@
         dashArray: "6 6",
         fill: false,
       }).addTo(map);
+      // A local search shows its whole circle (and the towns inside it); a wide one would only
+      // shrink the markers to dots, so it fits the markers instead.
+      if (miles <= 50) {
+        // By degrees, as the map has no view yet to measure the circle with.
+        var dLat = miles / 69.0;
+        var dLon = miles / (69.172 * Math.max(Math.cos((placeLat * Math.PI) / 180), 0.01));
+        bounds.push([placeLat - dLat, placeLon - dLon], [placeLat + dLat, placeLon + dLon]);
+      }
     }
     L.circleMarker([placeLat, placeLon], {
       radius: 7,
