@@ -116,3 +116,18 @@ def test_every_flag_and_argument_of_every_subcommand_has_help():
 def test_the_makefile_passes_port_to_the_demo():
     makefile = (REPO / "Makefile").read_text()
     assert "PORT   ?= 8000" in makefile and "demo --port $(PORT)" in makefile
+
+
+@pytest.mark.slow
+def test_the_demo_prints_one_line_per_step_and_keeps_scrapys_log_in_files(tmp_path):
+    done = skinmap(tmp_path, "demo", "--no-serve")
+    assert done.returncode == 0, done.stderr[-2000:]
+    lines = done.stdout.strip().splitlines()
+    assert "[scrapy" not in done.stdout and "[scrapy" not in done.stderr
+    assert len(lines) <= 12, lines
+    steps = [line for line in lines if line.startswith("-> ")]
+    assert len(steps) == 3  # NPPES crawl, practice-site crawl, index build
+    crawled = [line for line in lines if "items stored" in line]
+    assert len(crawled) == 2 and all(" pages, " in line and " errors" in line for line in crawled)
+    logs = list((tmp_path / "data" / "crawls").glob("[0-9]*.log"))
+    assert len(logs) == 2 and all("[scrapy.core.engine] INFO" in log.read_text() for log in logs)
