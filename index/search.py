@@ -136,7 +136,7 @@ class SearchService:
     and admin patches to the live generation are picked up on the same once-a-second check."""
 
     def __init__(self, data_dir: Path, check_interval: float = RELOAD_CHECK_SECONDS) -> None:
-        self._coverage: tuple[tuple[str, int], list[coverage_module.StateCoverage]] | None = None
+        self._coverage: tuple[str, list[coverage_module.StateCoverage]] | None = None
         self.data_dir = Path(data_dir)
         self.check_interval = check_interval
         self._lock = threading.Lock()
@@ -294,9 +294,9 @@ class SearchService:
 
     def coverage(self) -> tuple[str, list[coverage_module.StateCoverage]]:
         """(generation name, states and cities with their practitioner counts), computed once per
-        generation and patch version."""
+        generation: it reads every listing, so admin patches show in it after the next build."""
         generation, _ = self._current()
-        key = (generation.name, generation.version)
+        key = generation.name
         cached = self._coverage
         if cached is None or cached[0] != key:
             cached = (key, coverage_module.coverage(generation))
