@@ -299,6 +299,8 @@ def test_axe_finds_no_serious_or_critical_violations(browser, live_server, width
             "/coverage",
             "/search?near=59001&radius=100",
             "/search?near=78701&q=microneedlin",
+            "/search?near=Austin&procedure=any",
+            f"{profile}/report/thanks",
         ):
             page.goto(path)
             if "Austin" in path:
