@@ -11,30 +11,16 @@ import sys
 import time
 from pathlib import Path
 
-US_STATES = {
-    "alabama": "AL", "alaska": "AK", "arizona": "AZ", "arkansas": "AR", "california": "CA",
-    "colorado": "CO", "connecticut": "CT", "delaware": "DE", "district of columbia": "DC",
-    "florida": "FL", "georgia": "GA", "hawaii": "HI", "idaho": "ID", "illinois": "IL",
-    "indiana": "IN", "iowa": "IA", "kansas": "KS", "kentucky": "KY", "louisiana": "LA",
-    "maine": "ME", "maryland": "MD", "massachusetts": "MA", "michigan": "MI", "minnesota": "MN",
-    "mississippi": "MS", "missouri": "MO", "montana": "MT", "nebraska": "NE", "nevada": "NV",
-    "new hampshire": "NH", "new jersey": "NJ", "new mexico": "NM", "new york": "NY",
-    "north carolina": "NC", "north dakota": "ND", "ohio": "OH", "oklahoma": "OK", "oregon": "OR",
-    "pennsylvania": "PA", "rhode island": "RI", "south carolina": "SC", "south dakota": "SD",
-    "tennessee": "TN", "texas": "TX", "utah": "UT", "vermont": "VT", "virginia": "VA",
-    "washington": "WA", "west virginia": "WV", "wisconsin": "WI", "wyoming": "WY",
-    "puerto rico": "PR", "guam": "GU", "us virgin islands": "VI", "virgin islands": "VI",
-    "american samoa": "AS", "northern mariana islands": "MP",
-}  # fmt: skip
-STATE_CODES = frozenset(US_STATES.values())
-
 
 def state_code(text: str) -> str | None:
     """'TX', 'tx', 'Texas', 'new  york' -> the USPS code; None for anything else."""
-    words = " ".join(text.replace(".", " ").split()).lower()
-    if words.upper() in STATE_CODES:
-        return words.upper()
-    return US_STATES.get(words)
+    # The crawler's table (it reads states off pages); imported here, not at start-up.
+    from crawler.extract.normalise import STATE_NAMES, US_STATES
+
+    words = " ".join(text.replace(".", " ").split()).upper()
+    if words in US_STATES:
+        return words
+    return STATE_NAMES.get(words)
 
 
 def port_number(text: str) -> int:
