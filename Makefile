@@ -4,6 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 DATA_DIR ?= $(CURDIR)/var/demo
+PORT   ?= 8000
 
 .PHONY: install system-deps demo test test-fast lint format bench bench-quick clean
 
@@ -21,7 +22,7 @@ system-deps:
 	@bash scripts/install-system-deps.sh
 
 demo: install
-	$(BIN)/skinmap --data-dir $(DATA_DIR) demo
+	$(BIN)/skinmap --data-dir $(DATA_DIR) demo --port $(PORT)
 
 test: install
 	$(BIN)/python -m pytest

@@ -86,6 +86,12 @@ def zip_latlon(zip5: str) -> tuple[float, float] | None:
     return None if entry is None else (entry[0], entry[1])
 
 
+def zip_city(zip5: str) -> tuple[str, str] | None:
+    """(city, ST) the gazetteer gives a ZIP (its USPS primary city), or None when unknown."""
+    entry = _gazetteer().gazetteer.zip(zip5) if zip5 else None
+    return (entry[2], entry[3]) if entry else None
+
+
 def city_latlon(city: str, state: str) -> tuple[float, float] | None:
     """The centroid of the city's ZIPs, or None when unknown. Case, spacing and "Saint/St" tolerant."""
     if not city or not state:

@@ -67,9 +67,40 @@ def _is_physician(observations: Sequence[Observation]) -> bool:
     return False
 
 
-def _locations(ranked: Sequence[Observation], geocode: Any) -> list[dict]:
+CITY_AS_CRAWLED = "city_as_crawled"  # set on a location whose city was not its ZIP's city
+
+
+def _check_city(location: dict, zip_city: Any) -> None:
+    """A city the gazetteer does not give for the ZIP ("Road Austin" for 78746, a city of another
+    state) is not published as crawled: the ZIP's own city is shown, and the crawled words are kept
+    under CITY_AS_CRAWLED so the admin queue asks a person to check the address."""
+    from index.gazetteer import city_key  # the gazetteer's own matching, not its file
+
+    if not location.get("postal_code") or not location.get("city"):
+        return
+    known = zip_city(location["postal_code"])
+    if known is None:
+        return
+    city, state = known
+    state_ok = not location.get("state") or location["state"].upper() == state
+    if city_key(location["city"]) == city_key(city) and state_ok:
+        return
+    location[CITY_AS_CRAWLED] = ", ".join(
+        part for part in (location.get("city"), location.get("state")) if part
+    )
+    location["city"], location["state"] = city, state
+
+
+def _default_zip_city(postal_code: str):
+    from index.geo import zip_city
+
+    return zip_city(postal_code)
+
+
+def _locations(ranked: Sequence[Observation], geocode: Any, zip_city: Any = None) -> list[dict]:
     """Union of locations, deduplicated by (street, ZIP); earlier (better) sources win, later ones
-    only fill blanks such as the practice name."""
+    only fill blanks such as the practice name. Cities are checked against their ZIP."""
+    zip_city = zip_city or _default_zip_city
     merged: dict[tuple, dict] = {}
     for obs in ranked:
         for raw in obs.payload.get("locations") or []:
@@ -88,6 +119,7 @@ def _locations(ranked: Sequence[Observation], geocode: Any) -> list[dict]:
                 merged[key] = location
     out = []
     for location in merged.values():
+        _check_city(location, zip_city)
         if location["lat"] is None or location["lon"] is None:
             point = geocode(location["postal_code"], location["city"], location["state"])
             if point is None:

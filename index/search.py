@@ -41,6 +41,7 @@ from pathlib import Path
 from whoosh.index import IndexError as WhooshIndexError
 from whoosh.searching import Searcher
 
+from index import coverage as coverage_module
 from index.build import current_generation, index_dir
 from index.generation import Generation
 from index.geo import UnknownPlace, place_for, warm_gazetteer
@@ -143,6 +144,7 @@ class SearchService:
     and admin patches to the live generation are picked up on the same once-a-second check."""
 
     def __init__(self, data_dir: Path, check_interval: float = RELOAD_CHECK_SECONDS) -> None:
+        self._coverage: tuple[str, list[coverage_module.StateCoverage]] | None = None
         self.data_dir = Path(data_dir)
         self.check_interval = check_interval
         self._lock = threading.Lock()
@@ -280,3 +282,35 @@ class SearchService:
             suggestion=suggestion,
             facets={"specialty": dict(facets)},
         )
+
+    def nearest(self, req: SearchRequest, limit: int = 3) -> list[dict]:
+        """The nearest matches of a place search however far away (index.coverage): for an empty
+        page, so it can still name someone. [] without a place or when nothing matches at all."""
+        req = validate(req)
+        if not req.near:
+            return []
+        try:
+            place = place_for(req.near)
+        except UnknownPlace as error:
+            raise SearchError(str(error)) from None
+        generation, searcher = self._current()
+        return coverage_module.nearest_results(
+            generation,
+            searcher,
+            parse_patient_text(req.q),
+            req.procedure == "microneedling",
+            req.specialty,
+            place,
+            limit,
+        )
+
+    def coverage(self) -> tuple[str, list[coverage_module.StateCoverage]]:
+        """(generation name, states and cities with their practitioner counts), computed once per
+        generation: it reads every listing, so admin patches show in it after the next build."""
+        generation, _ = self._current()
+        key = generation.name
+        cached = self._coverage
+        if cached is None or cached[0] != key:
+            cached = (key, coverage_module.coverage(generation))
+            self._coverage = cached
+        return generation.name, cached[1]

@@ -217,6 +217,8 @@ def create_app(settings: WebSettings | None = None) -> Starlette:
             "/practitioners/{listing_id}/report/thanks", public.report_thanks, name="report_thanks"
         ),
         Route("/guide/microneedling", public.guide, name="guide"),
+        Route("/coverage", public.coverage, name="coverage"),
+        Route("/favicon.ico", public.favicon, name="favicon"),
         Route("/healthz", public.healthz, name="healthz"),
         Mount(
             "/api",

@@ -10,6 +10,7 @@ from typing import Any
 from urllib.parse import urlencode, urlsplit
 
 from index.geo import haversine_miles
+from index.query import lay_terms, normalise_phrase
 from index.records import SPECIALTY_SLUGS
 from index.search import SearchRequest
 from search_web.params import PER_PAGE_DEFAULT, PROCEDURE_ANY, RADIUS_CHOICES, RADIUS_MAX
@@ -26,6 +27,18 @@ assert set(SPECIALTY_LABELS) == set(SPECIALTY_SLUGS), "every specialty slug need
 
 # schema.org's MedicalSpecialty enumeration names the closest value; absent ones are left out.
 _US_PHONE = re.compile(r"^\+1(\d{3})(\d{3})(\d{4})$")
+
+
+# What the home page may promise: exactly what the pipeline checks, no more.
+HOME_CLAIM = (
+    "Listings are dermatologists and plastic and cosmetic surgeons from the NPI Registry, CMS data "
+    "and practice websites; each one says whether we confirmed its NPI (the national provider "
+    "number) in the NPI Registry. When we say someone offers microneedling, we quote their own "
+    "page and link to it."
+)
+
+# Lay phrases that name a skin problem (rather than another name or device for the procedure).
+_CONDITION_WORDS = ("scar", "scars", "scarring")
 
 
 def specialty_label(slug: str) -> str:
@@ -186,6 +199,93 @@ class SearchLink:
         if values["per_page"] != PER_PAGE_DEFAULT:
             params.append(("per_page", str(values["per_page"])))
         return "/search?" + urlencode(params)
+
+
+def search_summary(link: SearchLink) -> str:
+    """The search in a few words, for the compact summary above the results."""
+    parts = [f"within {link.radius:g} miles" if link.near else "anywhere"]
+    parts.append(specialty_label(link.specialty) if link.specialty else "any specialty")
+    if link.q:
+        parts.append(f"“{link.q}”")
+    parts.append("offers microneedling" if link.procedure else "everyone")
+    text = " · ".join(parts)
+    return text[0].upper() + text[1:]
+
+
+def lay_term_uses(q: str | None) -> str | None:
+    """Which skin problems in the patient's words were read as "microneedling", in words:
+    "acne scars" -> "acne scars", so the page can say why those results are shown."""
+    if not q:
+        return None
+    typed = f" {normalise_phrase(q)} "
+    found: list[str] = []
+    for phrase in lay_terms():
+        if f" {phrase} " in typed:
+            typed = typed.replace(f" {phrase} ", " ")
+            if any(word in _CONDITION_WORDS for word in phrase.split()):
+                found.append(phrase)
+    return " and ".join(found) or None
+
+
+def lay_term_names(q: str | None) -> list[str]:
+    """Other names and devices for microneedling in the patient's words ("skin needling", "skinpen")."""
+    if not q:
+        return []
+    typed = f" {normalise_phrase(q)} "
+    found: list[str] = []
+    for phrase in lay_terms():
+        if f" {phrase} " in typed:
+            typed = typed.replace(f" {phrase} ", " ")
+            words = phrase.split()
+            if not any(w in _CONDITION_WORDS for w in words) and "".join(words) != "microneedling":
+                found.append(phrase)
+    return found
+
+
+def nearest_summary(found: list[tuple[str, float | None]]) -> str | None:
+    """(city, miles) of the nearest matches, nearest first -> "2 in Boulder, CO, 434 miles; 1 in
+    Louisville, CO, 441 miles": grouped by city, each with its nearest distance."""
+    groups: dict[str, list[float]] = {}
+    for city, miles in found:
+        if city and miles is not None:
+            groups.setdefault(city, []).append(miles)
+    if not groups:
+        return None
+    return "; ".join(
+        f"{len(miles)} in {city}, {min(miles):.0f} miles" for city, miles in groups.items()
+    )
+
+
+MAP_LABELS = 14  # place names drawn on the offline map
+
+
+def map_labels(place: dict | None, locations: list[dict], nearby: list[tuple[str, str]]) -> list:
+    """[city, lat, lon] labels for the offline map: the cities of the shown locations, then nearby
+    real cities (from the gazetteer), but not the searched one; at most MAP_LABELS, no repeats."""
+    from index.geo import city_latlon
+
+    wanted: list[tuple[str, str]] = []
+    # The searched place has its own marker and label; its city's name would sit under it.
+    searched = place_city((place or {}).get("label") or "")
+    for location in locations:
+        if location and location.get("city") and location.get("state"):
+            wanted.append((location["city"], location["state"]))
+    wanted += nearby
+    labels: list = []
+    seen: set[tuple[str, str]] = set()
+    if searched:
+        seen.add((searched[0].lower(), searched[1].upper()))
+    for city, state in wanted:
+        key = (city.lower(), state.upper())
+        if key in seen:
+            continue
+        seen.add(key)
+        point = city_latlon(city, state)
+        if point is not None:
+            labels.append([city, round(point[0], 4), round(point[1], 4)])
+        if len(labels) == MAP_LABELS:
+            break
+    return labels
 
 
 def wider_radius(radius: float) -> float | None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from index.coverage import StateCoverage
 from index.records import Listing
 from index.search import IndexUnavailable, SearchPage, SearchRequest, SearchService
 
@@ -23,6 +24,12 @@ class Directory:
 
     def search(self, request: SearchRequest) -> SearchPage:
         return self._service.search(request)
+
+    def nearest(self, request: SearchRequest, limit: int = 3) -> list[dict]:
+        return self._service.nearest(request, limit)
+
+    def coverage(self) -> list[StateCoverage]:
+        return self._service.coverage()[1]
 
     def listing(self, listing_id: str) -> Listing:
         """The public listing, or ListingNotFound for unknown and hidden ids."""

@@ -43,16 +43,16 @@ def add_admin_parser(subparsers: Any) -> argparse.ArgumentParser:
     password = actions.add_parser(
         "set-password", help="change a user's password (ends their sessions)"
     )
-    password.add_argument("name")
+    password.add_argument("name", help="the user whose password changes")
     add_password_source(password)
 
     disable = actions.add_parser(
         "disable-user", help="stop a user signing in (ends their sessions)"
     )
-    disable.add_argument("name")
+    disable.add_argument("name", help="the user to disable")
 
     enable = actions.add_parser("enable-user", help="let a disabled user sign in again")
-    enable.add_argument("name")
+    enable.add_argument("name", help="the user to enable")
 
     actions.add_parser("list-users", help="list users with their role and status")
     return admin

@@ -14,6 +14,16 @@ from pathlib import Path
 
 from skinmap import settings
 from skinmap.admin_cli import add_admin_parser, cmd_admin
+from skinmap.cli_args import (
+    Parser,
+    PortInUse,
+    check_port_free,
+    parse,
+    port_number,
+    run_quiet_step,
+    state_code,
+    tag_subcommands,
+)
 from skinmap.export.command import add_export_parser, cmd_export
 
 log = logging.getLogger("skinmap")
@@ -36,7 +46,7 @@ def _parse_scrapy_settings(pairs: Sequence[str]) -> dict[str, str]:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="skinmap",
         description="An open, evidence-backed directory of US practitioners who offer microneedling.",
         epilog="Every setting can also come from the environment; see the README's settings table.",
@@ -74,7 +84,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     practices = sources.add_parser("practices", help="crawl practice websites (same site only)")
     practices.add_argument(
-        "--start-url", action="append", default=[], dest="start_urls", metavar="URL"
+        "--start-url",
+        action="append",
+        default=[],
+        dest="start_urls",
+        metavar="URL",
+        help="a practice website to crawl (repeatable)",
     )
     practices.add_argument("--seeds", metavar="FILE", help="file with one start URL per line")
     add_common(practices)
@@ -86,12 +101,23 @@ def build_parser() -> argparse.ArgumentParser:
         help="NPI Registry API endpoint (default: the public one)",
     )
     nppes.add_argument(
-        "--state", action="append", required=True, dest="states", metavar="XX", default=None
+        "--state",
+        action="append",
+        required=True,
+        dest="states",
+        metavar="STATE",
+        default=None,
+        help="a state to query, as a code or a name: TX, Texas, 'New York' (repeatable)",
     )
     add_common(nppes)
 
     cms = sources.add_parser("cms", help="stream the CMS Doctors and Clinicians national file")
-    cms.add_argument("--source", required=True, metavar="PATH_OR_URL")
+    cms.add_argument(
+        "--source",
+        required=True,
+        metavar="PATH_OR_URL",
+        help="the national file (CSV) as a local path or an http(s) URL",
+    )
     add_common(cms)
 
     directory = sources.add_parser(
@@ -117,7 +143,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     serve = commands.add_parser("serve", help="serve the search site and API with uvicorn")
     serve.add_argument("--host", default=None, help="bind address (default 127.0.0.1)")
-    serve.add_argument("--port", type=int, default=None, help="port (default 8000)")
+    serve.add_argument(
+        "--port", type=port_number, default=None, help="port, 1-65535 (default 8000)"
+    )
     serve.add_argument("--workers", type=int, default=1, help="uvicorn worker processes")
 
     demo = commands.add_parser(
@@ -126,9 +154,15 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument(
         "--no-serve", action="store_true", help="build the demo data into the data dir and exit"
     )
-    demo.add_argument("--port", type=int, default=None, help="port for the site (default 8000)")
+    demo.add_argument(
+        "--port",
+        type=port_number,
+        default=None,
+        help="port for the site, 1-65535 (default 8000; `make demo PORT=8001`)",
+    )
     add_export_parser(commands)
     add_admin_parser(commands)
+    tag_subcommands(parser)
     return parser
 
 
@@ -149,10 +183,13 @@ def cmd_crawl(args: argparse.Namespace, data_dir: Path) -> int:
         spider_args = {"start_urls": args.start_urls, "seeds": args.seeds}
         name = "practices"
     elif args.source == "nppes":
-        states = [state.strip().upper() for state in args.states]
-        bad = [state for state in states if len(state) != 2 or not state.isalpha()]
+        codes = [state_code(state) for state in args.states]
+        bad = [state for state, code in zip(args.states, codes, strict=True) if code is None]
         if bad:
-            raise CommandError(f"--state takes two-letter state codes, got {', '.join(bad)}")
+            raise CommandError(
+                f"--state takes US state codes or names (TX or Texas), got {', '.join(bad)}"
+            )
+        states = list(dict.fromkeys(code for code in codes if code))
         spider_args = {"api_url": args.api_url, "states": states}
         name = "nppes"
     elif args.source == "directory":
@@ -167,6 +204,9 @@ def cmd_crawl(args: argparse.Namespace, data_dir: Path) -> int:
         spider_args = {"config": str(Path(args.config).resolve())}
         name = "directory"
     else:
+        source = args.source.strip()
+        if not source.lower().startswith(("http://", "https://")) and not Path(source).is_file():
+            raise CommandError(f"--source {source} is not a file (nor an http(s) URL)")
         spider_args = {"source": args.source}
         name = "cms"
     from crawler.run import run_spider
@@ -254,7 +294,8 @@ def cmd_serve(args: argparse.Namespace, data_dir: Path) -> int:
     import uvicorn
 
     host = args.host or settings.get("SKINMAP_HOST") or "127.0.0.1"
-    port = args.port or int(settings.get("SKINMAP_PORT") or 8000)
+    port = args.port or _setting_port()
+    _ensure_port_free(host, port, "choose another with `skinmap serve --port 8001`")
     os.environ["SKINMAP_DATA_DIR"] = str(data_dir)
     print(f"serving skinmap at http://{host}:{port}/  (Ctrl-C stops)", flush=True)
     uvicorn.run(
@@ -268,18 +309,62 @@ def cmd_serve(args: argparse.Namespace, data_dir: Path) -> int:
     return 0
 
 
-def _run_child(argv: list[str], what: str) -> None:
-    started = time.monotonic()
-    print(f"-> {what}", flush=True)
-    completed = subprocess.run(argv, check=False)
-    if completed.returncode != 0:
-        raise CommandError(f"{what} failed (exit {completed.returncode}); see the log above")
-    print(f"   {what} took {time.monotonic() - started:.1f} s", flush=True)
+def _setting_port() -> int:
+    value = settings.get("SKINMAP_PORT") or "8000"
+    try:
+        return port_number(value)
+    except argparse.ArgumentTypeError as error:
+        raise CommandError(f"SKINMAP_PORT {error}") from None
+
+
+def _ensure_port_free(host: str, port: int, how_to_change: str) -> None:
+    try:
+        check_port_free(host, port, how_to_change)
+    except PortInUse as error:
+        raise CommandError(str(error)) from None
+
+
+def _run_step(argv: list[str], what: str, log_path: Path) -> float:
+    try:
+        return run_quiet_step(argv, what, log_path)
+    except RuntimeError as error:
+        raise CommandError(str(error)) from None
+
+
+def _crawl_step(argv: list[str], what: str, data_dir: Path, log_name: str) -> None:
+    """A demo crawl: Scrapy's log goes to a file; the terminal gets pages, items and errors."""
+    seconds = _run_step(argv, what, data_dir / "crawls" / log_name)
+    runs = _latest_runs(data_dir, 1)
+    stats = (runs[0].stats or {}) if runs else {}
+    errors = len(runs[0].errors or []) if runs else 0
+    print(
+        f"   done in {seconds:.1f} s: {stats.get('response_received_count', 0)} pages, "
+        f"{stats.get('item_scraped_count', 0)} items stored, "
+        f"{stats.get('item_dropped_count', 0)} rejected, {errors} errors"
+        + (f" (Scrapy log: {data_dir / 'crawls' / f'{runs[0].id}.log'})" if runs else ""),
+        flush=True,
+    )
+
+
+def _latest_runs(data_dir: Path, count: int) -> list:
+    from index.store import Store
+
+    store = Store(data_dir / "store.sqlite3")
+    try:
+        return sorted(store.runs(), key=lambda run: run.id, reverse=True)[:count]
+    finally:
+        store.close()
 
 
 def cmd_demo(args: argparse.Namespace, data_dir: Path) -> int:
     from skinmap.demoweb import start_demo_web
 
+    port = args.port or _setting_port()
+    if not args.no_serve:
+        # Checked before the crawl, so a taken port costs a second, not a whole demo build.
+        _ensure_port_free(
+            "127.0.0.1", port, "pick another: `make demo PORT=8001` (or `skinmap demo --port 8001`)"
+        )
     data_dir.mkdir(parents=True, exist_ok=True)
     web = start_demo_web()
     try:
@@ -293,17 +378,28 @@ def cmd_demo(args: argparse.Namespace, data_dir: Path) -> int:
         for state in DEMO_STATES:
             nppes += ["--state", state]
         crawl_started = time.monotonic()
-        _run_child(nppes + quick, "NPPES crawl of the demo NPI API")
+        _crawl_step(nppes + quick, "NPPES crawl of the demo NPI API", data_dir, "demo-nppes.out")
         practices = base + ["crawl", "practices"]
         for site in web.sites:
             practices += ["--start-url", site.url]
-        _run_child(practices + quick, f"practice-site crawl of {len(web.sites)} demo sites")
+        _crawl_step(
+            practices + quick,
+            f"practice-site crawl of {len(web.sites)} demo sites",
+            data_dir,
+            "demo-practices.out",
+        )
         print(f"   demo crawl time {time.monotonic() - crawl_started:.1f} s", flush=True)
-        _run_child(base + ["index"], "index build")
+        seconds = _run_step(base + ["index"], "index build", data_dir / "crawls" / "demo-index.out")
+        print(f"   done in {seconds:.1f} s", flush=True)
         if args.no_serve:
             print(f"demo data built in {data_dir}")
             return 0
-        port = args.port or int(settings.get("SKINMAP_PORT") or 8000)
+        print(
+            "admin: the demo has no accounts; make one with "
+            f"`skinmap --data-dir {data_dir} admin create-user you --role admin` "
+            f"(it asks for a password), then open http://127.0.0.1:{port}/admin/",
+            flush=True,
+        )
         serve = subprocess.Popen(base + ["serve", "--port", str(port)])
         try:
             return serve.wait()
@@ -327,7 +423,7 @@ COMMANDS = {
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args = parse(parser, argv)
     if args.command != "crawl" or args.source == "status":
         # Scrapy installs its own log handler for crawls; a second one would print every line twice.
         logging.basicConfig(

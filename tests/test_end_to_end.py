@@ -224,3 +224,37 @@ def test_practitioner_endpoint_and_errors(demo_site):
     assert status == 400 and "error" in error
     status, error = _get(base, "/api/search", near="78701", radius="far")
     assert status == 400 and "error" in error
+
+
+def test_every_published_location_is_a_real_office_of_the_demo_in_its_zips_city(demo_site):
+    """No published city disagrees with its ZIP in the offline gazetteer; every street is one of the
+    demo's offices (by the USPS key, so NPPES's "St, Ste" and the page's "Street, Suite" agree),
+    and no listing shows one office twice (e.g. "Parkway" and "Pkwy")."""
+    from crawler.extract.addresses import address_key
+    from index.contact_keys import street_key
+    from index.gazetteer import Gazetteer, city_key
+
+    gazetteer = Gazetteer.load()
+    offices = {
+        street_key(loc["street"], loc["postal_code"])
+        for site in TRUTH["sites"]
+        for loc in site["locations"]
+    }
+    registry = json.loads((REPO / "data" / "demo_web" / "nppes.json").read_text())
+    offices |= {
+        street_key(" ".join(filter(None, (a["address_1"], a.get("address_2")))), a["postal_code"])
+        for record in registry
+        for a in record["addresses"]
+        if a["address_purpose"] == "LOCATION"
+    }
+    listings = _everyone(demo_site["base"])
+    assert sum(len(r["locations"]) for r in listings) >= len(listings) > 0
+    for result in listings:
+        keys = [address_key(loc["street"], loc["postal_code"]) for loc in result["locations"]]
+        assert len(keys) == len(set(keys)), (result["name"], result["locations"])
+        for location in result["locations"]:
+            office = street_key(location["street"], location["postal_code"])
+            assert office in offices, (result["name"], location)
+            _lat, _lon, city, state = gazetteer.zip(location["postal_code"])
+            assert city_key(location["city"]) == city_key(city), (result["name"], location, city)
+            assert location["state"] == state, (result["name"], location)

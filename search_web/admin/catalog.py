@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from index.materialise import CITY_AS_CRAWLED
 from index.people import People, read_people
 from index.records import Listing, Override, Report
 from index.store import Store
@@ -29,6 +30,7 @@ CATEGORIES: dict[str, str] = {
     "evidence": "Microneedling evidence to confirm",
     "changed": "Changed since last verified",
     "stale": "Stale listings",
+    "addresses": "Addresses to check (city is not the ZIP's)",
     "reports": "Patient reports",
     "hidden": "Hidden listings",
 }
@@ -148,6 +150,10 @@ def categories_for(entry: AdminListing, now: datetime) -> set[str]:
         found.add("changed")
     if entry.listing.stale and not entry.listing.hidden:
         found.add("stale")
+    # A crawled city the gazetteer does not give for its ZIP is shown as the ZIP's city until a
+    # person has looked (index.materialise); verifying the listing clears it.
+    if snapshot is None and any(CITY_AS_CRAWLED in loc for loc in entry.crawled.locations):
+        found.add("addresses")
     if entry.reports:
         found.add("reports")
     if entry.listing.hidden:

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from index.materialise import materialise
+from index.materialise import CITY_AS_CRAWLED, materialise
 from index.offers import decide_offers
 from index.records import Observation
 from index.resolve import resolve
@@ -266,3 +266,33 @@ def test_the_stale_threshold_is_the_skinmap_stale_days_setting(monkeypatch):
     assert configured_stale_days({"SKINMAP_STALE_DAYS": "30"}) == 30
     with pytest.raises(ValueError, match="SKINMAP_STALE_DAYS"):
         configured_stale_days({"SKINMAP_STALE_DAYS": "soon"})
+
+
+def test_a_city_that_is_not_its_zips_city_is_shown_as_the_zips_and_kept_for_review():
+    listing = listing_for(
+        [
+            site_obs(
+                "Ana Ruiz",
+                locations=[
+                    location(
+                        street="2875 Bee Cave Hollow", city="Road Austin", postal_code="78746"
+                    ),
+                    location(street="1 Main St", city="Austin", state="CO", postal_code="78701"),
+                    location(street="100 Congress Ave", city="austin", postal_code="78701"),
+                ],
+            )
+        ]
+    )
+    by_street = {loc["street"]: loc for loc in listing.locations}
+    wrong_city, wrong_state, fine = (
+        by_street["2875 Bee Cave Hollow"],
+        by_street["1 Main St"],
+        by_street["100 Congress Ave"],
+    )
+    assert (wrong_city["city"], wrong_city["state"]) == ("Austin", "TX")
+    assert wrong_city[CITY_AS_CRAWLED] == "Road Austin, TX"
+    assert (wrong_state["city"], wrong_state["state"]) == ("Austin", "TX")
+    assert wrong_state[CITY_AS_CRAWLED] == "Austin, CO"
+    assert CITY_AS_CRAWLED not in fine  # only case differs: the same city
+    assert all(set(loc) >= {"city", "state"} for loc in listing.to_result()["locations"])
+    assert all(CITY_AS_CRAWLED not in loc for loc in listing.to_result()["locations"])

@@ -8,6 +8,7 @@ import threading
 import time
 import warnings
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -49,15 +50,16 @@ def listing_ids(client: TestClient) -> dict[str, str]:
     return {result["name"]: result["id"] for result in results}
 
 
-@pytest.fixture(scope="session")
-def live_server(built_data_dir: Path) -> Iterator[str]:
-    """The app under a real uvicorn on a free loopback port (bound by us, so no port race)."""
+@contextmanager
+def serving(data_dir: Path) -> Iterator[str]:
+    """The app over `data_dir` under a real uvicorn on a free loopback port (bound by us, so no
+    port race); yields its base URL."""
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
     config = uvicorn.Config(
-        create_app(WebSettings(data_dir=built_data_dir)),
+        create_app(WebSettings(data_dir=data_dir)),
         log_level="warning",
         lifespan="on",
         ws="none",
@@ -77,6 +79,12 @@ def live_server(built_data_dir: Path) -> Iterator[str]:
         server.should_exit = True
         thread.join(timeout=20)
         sock.close()
+
+
+@pytest.fixture(scope="session")
+def live_server(built_data_dir: Path) -> Iterator[str]:
+    with serving(built_data_dir) as base:
+        yield base
 
 
 # Debian's Chromium, driven by Playwright; never a downloaded browser. As root it needs

@@ -340,3 +340,19 @@ def test_touched_listings_are_patched_live_before_the_full_rebuild(tmp_path):
         assert rebuilder.last_error is None
     finally:
         rebuilder.close()
+
+
+def test_a_location_whose_city_is_not_its_zips_is_queued_until_verified():
+    from index.materialise import CITY_AS_CRAWLED
+
+    flagged = _listing(
+        locations=[
+            {"street": "2875 Bee Cave Hollow", "city": "Austin", "postal_code": "78746",
+             CITY_AS_CRAWLED: "Road Austin, TX"}
+        ]
+    )  # fmt: skip
+    assert "addresses" in categories_for(_entry(flagged), NOW)
+    assert "addresses" not in categories_for(_entry(_listing()), NOW)
+    snapshot = verification_snapshot(flagged)
+    verified = _entry(flagged, overrides=[_override("verified", {"snapshot": snapshot})])
+    assert "addresses" not in categories_for(verified, NOW)

@@ -129,9 +129,37 @@ def test_zero_results_offer_a_wider_radius_everyone_and_the_guide(client):
     assert "Show all nearby dermatologists and surgeons — may offer, call to ask" in html
 
 
-def test_a_misspelt_query_with_no_results_offers_did_you_mean(client):
+def test_a_confident_correction_shows_its_results_at_once(client):
     html = client.get("/search", params={"q": "Okafr", "procedure": "any"}).text
-    assert "Did you mean" in html
+    assert "Showing results for <strong>okafor</strong>" in html
+    assert "Ben Okafor" in html
+    back = re.search(r'<a href="([^"]+)">search for Okafr instead</a>', html)
+    assert back and "exact=1" in back[1] and "q=Okafr" in back[1]
+    exact = client.get(back[1].replace("&amp;", "&")).text
+    assert "Did you mean" in exact and "Ben Okafor" not in exact
+
+
+def test_a_correction_that_finds_nobody_either_is_only_a_hint_and_the_ways_out_carry_it(client):
+    params = {"near": "77002", "radius": "5", "q": "Okafr", "procedure": "any"}
+    html = client.get("/search", params=params).text
+    assert "Showing results for" not in html
+    assert re.search(r'Did you mean <a href="[^"]*q=okafor[^"]*">okafor</a>', html)
+    widen = [h for h in parts(html).hrefs if "radius=10" in h]
+    assert widen and all("q=okafor" in h for h in widen)
+    assert not [h for h in parts(html).hrefs if "Okafr" in h and "exact" not in h]
+
+
+def test_show_all_nearby_appears_once_on_an_empty_page(client):
+    params = {"near": "77002", "radius": "5", "specialty": "dermatology"}
+    html = client.get("/search", params=params).text
+    assert html.count("Show all nearby dermatologists and surgeons") == 1
+
+
+def test_lay_terms_say_what_they_were_read_as(client):
+    html = client.get("/search", params={"near": "78701", "q": "acne scars"}).text
+    assert "Showing practitioners who offer microneedling, which is used for acne scars." in html
+    html = client.get("/search", params={"near": "78701", "q": "skin needling"}).text
+    assert "“skin needling” is a name for microneedling" in html
 
 
 def test_pagination_links_keep_every_filter(client):
@@ -304,6 +332,7 @@ def test_the_map_is_hidden_until_its_script_runs_and_loads_only_vendored_files(c
     sources = [script.get("src") for script in page.scripts]
     assert sources == [
         "/static/vendor/leaflet-1.9.4/leaflet.js",
+        "/static/vendor/leaflet.markercluster-1.5.3/leaflet.markercluster.js",
         "/static/vendor/topojson-client-3.1.0/topojson-client.min.js",
         "/static/js/map.js",
         "/static/js/search.js",
@@ -377,7 +406,7 @@ def test_zero_results_with_no_one_in_any_nearby_city_suggest_no_cities(client):
 
 
 def test_did_you_mean_is_a_link_to_the_corrected_search(client):
-    html = client.get("/search", params={"q": "Ruz", "procedure": "any"}).text
+    html = client.get("/search", params={"q": "Ruz", "procedure": "any", "exact": "1"}).text
     match = re.search(r'Did you mean <a href="([^"]+)">([^<]+)</a>', html)
     assert match and match[2] == "ruiz"
     follow = client.get(match[1].replace("&amp;", "&"))
@@ -403,3 +432,87 @@ def test_the_profile_says_where_each_fact_comes_from(client, listing_ids):
     assert "<strong>Microneedling quote</strong> — " in section
     assert re.search(r"<strong>Phone \([^)]+\)</strong> — ", section)
     assert ", seen " in section
+
+
+def test_far_from_coverage_the_empty_page_names_the_nearest_matches_with_distance(client):
+    from index.geo import haversine_miles, zip_latlon
+
+    everyone = client.get("/api/search", params={"near": "78701", "radius": "200"}).json()
+    origin = zip_latlon("59001")  # Montana: nobody within any radius the form offers
+    expected = sorted(
+        (
+            min(haversine_miles(origin, (loc["lat"], loc["lon"])) for loc in r["locations"]),
+            r["name"],
+        )
+        for r in everyone["results"]
+    )[:3]
+    html = client.get("/search", params={"near": "59001", "radius": "100", "procedure": "any"}).text
+    assert "No practitioners matched" in html
+    named = re.findall(
+        r'<li><a href="/practitioners/[^"]+">([^<]+)</a> in ([^,]+, [A-Z]{2}),', html
+    )
+    assert [name for name, _ in named] == [name for _, name in expected]
+    summary = re.search(r'class="nearest-summary">Nearest: ([^<]+)\.</p>', html)
+    first_city = named[0][1]
+    in_first_city = sum(1 for _, city in named if city == first_city)
+    assert summary and summary[1].startswith(
+        f"{in_first_city} in {first_city}, {expected[0][0]:.0f} miles"
+    )
+    assert 'href="/coverage"' in html
+
+
+def test_the_nearest_matches_keep_the_filters(client):
+    params = {"near": "59001", "radius": "100", "specialty": "facial-plastic-surgery"}
+    html = client.get("/search", params=params).text
+    named = re.findall(r'<li><a href="/practitioners/[^"]+">([^<]+)</a> in ', html)
+    assert named == ["Dana Wells"]
+
+
+def test_the_coverage_page_lists_states_and_cities_with_counts(client):
+    everyone = client.get("/api/search", params={"near": "78701", "radius": "200"}).json()
+    cities: dict[str, set[str]] = {}
+    for result in everyone["results"]:
+        for loc in result["locations"]:
+            cities.setdefault(loc["city"], set()).add(result["id"])
+    html = client.get("/coverage").text
+    assert re.search(rf'<th scope="row">TX</th>\s*<td>{everyone["total"]}</td>', html)
+    for city, ids in cities.items():
+        assert re.search(rf">{re.escape(city)}</a> \({len(ids)}\)", html), city
+
+
+def test_back_to_search_returns_to_the_search_the_patient_came_from(client, listing_ids):
+    profile = f"/practitioners/{listing_ids['Ana Ruiz']}"
+    came_from = "http://testserver/search?near=78701&radius=10&procedure=any&q=ruiz+skinpen"
+    html = client.get(profile, headers={"referer": came_from}).text
+    assert (
+        'href="/search?near=78701&amp;radius=10&amp;procedure=any&amp;q=ruiz+skinpen">Back' in html
+    )
+    elsewhere = client.get(profile, headers={"referer": "https://evil.test/search?q=x"}).text
+    assert "evil.test" not in elsewhere and "q=x" not in elsewhere
+    assert re.search(r'href="/search\?near=78701[^"]*">Back to search', elsewhere)
+
+
+def test_a_city_without_its_state_searches_the_largest_and_names_the_others(client):
+    html = client.get("/search", params={"near": "Austin", "procedure": "any"}).text
+    assert "Showing results near <strong>Austin, TX</strong>" in html
+    assert "Ana Ruiz" in html
+    others = re.findall(r'<a href="/search\?near=Austin%2C\+([A-Z]{2})[^"]*">Austin, \1</a>', html)
+    assert others and "TX" not in others
+    assert 'value="Austin, TX"' in html  # the form shows the place searched
+
+
+def test_a_misspelt_city_is_read_as_the_nearest_spelling_in_its_state(client):
+    html = client.get("/search", params={"near": "Austn, TX", "procedure": "any"}).text
+    assert "Showing results near <strong>Austin, TX</strong> — you typed “Austn, TX”" in html
+    assert "Ana Ruiz" in html
+    nowhere = client.get("/search", params={"near": "Qqqqqqq, TX"})
+    assert nowhere.status_code == 400 and "couldn" in nowhere.text
+
+
+def test_the_guide_names_its_sources_its_review_date_and_the_common_cautions(client):
+    text = client.get("/guide/microneedling").text
+    assert "last reviewed December 4, 2026" in text
+    sources = [h for h in parts(text).hrefs if h.startswith("https://")]
+    assert any("fda.gov" in h for h in sources) and len(sources) >= 3
+    for caution in ("Isotretinoin", "keloids", "Blood thinners", "Pregnancy", "under 22"):
+        assert caution in text, caution

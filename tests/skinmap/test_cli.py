@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from skinmap import cli, settings
+from skinmap.cli_args import state_code
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -37,10 +38,20 @@ def test_a_malformed_scrapy_setting_is_a_clear_error(bad):
         cli._parse_scrapy_settings([bad])
 
 
-def test_a_bad_state_code_is_refused_before_crawling(tmp_path, capsys):
-    status = cli.main(["--data-dir", str(tmp_path), "crawl", "nppes", "--state", "Texas"])
+def test_a_bad_state_is_refused_before_crawling(tmp_path, capsys):
+    status = cli.main(["--data-dir", str(tmp_path), "crawl", "nppes", "--state", "Texass"])
     assert status == 2
-    assert "two-letter state codes" in capsys.readouterr().err
+    assert "US state codes or names (TX or Texas), got Texass" in capsys.readouterr().err
+    assert not (tmp_path / "store.sqlite3").exists()
+
+
+@pytest.mark.parametrize(
+    ("typed", "code"),
+    [("TX", "TX"), ("tx", "TX"), ("Texas", "TX"), ("new  york", "NY"), ("D.C.", None)],
+)
+def test_states_are_read_as_codes_or_names(typed, code):
+    assert state_code(typed) == code
+    assert state_code("District of Columbia") == "DC"
 
 
 def test_practices_crawl_needs_a_start(tmp_path, capsys):

@@ -4,6 +4,17 @@
 (function () {
   "use strict";
 
+  // On a results page the form is folded into "Edit search" so a phone shows results first; a
+  // wide screen has room for both, so it starts open there.
+  var editSearch = document.querySelector("details.edit-search[data-open-wide]");
+  if (editSearch && window.matchMedia && window.matchMedia("(min-width: 56rem)").matches) {
+    editSearch.open = true;
+  }
+})();
+
+(function () {
+  "use strict";
+
   var field = document.querySelector(".field-near[data-locate-url]");
   if (!field || !("geolocation" in navigator) || !window.fetch) {
     return;
