@@ -88,12 +88,15 @@ def child(code: str, *args: object) -> subprocess.Popen:
     )
 
 
-def kill(process: subprocess.Popen) -> None:
+def kill(process: subprocess.Popen) -> bytes:
+    """SIGKILL the child; returns what it had written to stdout that nobody had read yet."""
     process.send_signal(signal.SIGKILL)
     process.wait(timeout=WAIT_LIMIT_SECONDS)
     assert process.returncode == -signal.SIGKILL
+    unread = process.stdout.read()
     process.stdout.close()
     process.stderr.close()
+    return unread
 
 
 # --- (a) the store writer ------------------------------------------------------------------------
@@ -122,7 +125,12 @@ def run_writer_until_killed(db: Path, start: int, rng: random.Random) -> tuple[i
                 break
     finally:
         # The writer is mid-way through its next observation (or between two): a random moment.
-        kill(process)
+        unread = kill(process)
+    # Acknowledgements it printed before it died but the loop had not read yet are commits too.
+    for line in unread.decode().splitlines():
+        word, *rest = line.split()
+        if word != "run" and len(rest) == 2:
+            acknowledged[int(rest[0])] = int(rest[1])
     assert run_id is not None
     return run_id, acknowledged
 
