@@ -14,6 +14,13 @@ from pathlib import Path
 
 from skinmap import settings
 from skinmap.admin_cli import add_admin_parser, cmd_admin
+from skinmap.distributed_cli import (
+    add_crawl_control_parsers,
+    add_ingest_parser,
+    cmd_control,
+    cmd_distributed_status,
+    cmd_ingest,
+)
 from skinmap.export.command import add_export_parser, cmd_export
 
 log = logging.getLogger("skinmap")
@@ -106,7 +113,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     add_common(directory)
 
-    sources.add_parser("status", help="list crawl runs with their stats and errors")
+    add_crawl_control_parsers(sources)
 
     index = commands.add_parser(
         "index", help="resolve entities and build a new Whoosh index generation"
@@ -127,6 +134,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--no-serve", action="store_true", help="build the demo data into the data dir and exit"
     )
     demo.add_argument("--port", type=int, default=None, help="port for the site (default 8000)")
+    add_ingest_parser(commands)
     add_export_parser(commands)
     add_admin_parser(commands)
     return parser
@@ -139,7 +147,9 @@ def _skinmap_argv(data_dir: Path) -> list[str]:
 
 def cmd_crawl(args: argparse.Namespace, data_dir: Path) -> int:
     if args.source == "status":
-        return cmd_crawl_status(data_dir)
+        return cmd_distributed_status(args) if args.redis else cmd_crawl_status(data_dir)
+    if args.source in ("pause", "resume", "cancel"):
+        return cmd_control(args, data_dir)
     overrides = _parse_scrapy_settings(args.scrapy_settings)
     if args.source == "practices":
         if not args.start_urls and not args.seeds:
@@ -185,8 +195,9 @@ def cmd_crawl(args: argparse.Namespace, data_dir: Path) -> int:
             f"rerunning the same command (with --resume, if used) continues"
         )
     stats = run.stats or {}
+    where = "handed to Redis for `skinmap ingest`" if args.redis else "stored"
     print(
-        f"crawl run {run_id} finished: {stats.get('item_scraped_count', 0)} items stored, "
+        f"crawl run {run_id} finished: {stats.get('item_scraped_count', 0)} items {where}, "
         f"{stats.get('item_dropped_count', 0)} rejected; see `skinmap crawl status`"
     )
     if name == "directory":
@@ -320,6 +331,7 @@ COMMANDS = {
     "index": cmd_index,
     "serve": cmd_serve,
     "demo": cmd_demo,
+    "ingest": cmd_ingest,
     "export": cmd_export,
     "admin": cmd_admin,
 }
@@ -328,7 +340,7 @@ COMMANDS = {
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    if args.command != "crawl" or args.source == "status":
+    if args.command != "crawl" or args.source in ("status", "pause", "resume", "cancel"):
         # Scrapy installs its own log handler for crawls; a second one would print every line twice.
         logging.basicConfig(
             level=logging.DEBUG if args.verbose else logging.INFO,
@@ -358,6 +370,8 @@ USER_ERRORS = (
     ("index.settings", "BadSetting"),
     ("crawler.distributed", "RedisUnavailable"),
     ("crawler.distributed", "DistributedNotSupported"),
+    ("crawler.distributed", "BadDistributedSetting"),
+    ("crawler.ingest", "IngestStopped"),
     ("crawler.directories.config", "DirectoryConfigError"),
 )
 

@@ -17,8 +17,9 @@ own JOBDIR is not used for this spider: after SIGKILL it remembers requests as s
 fetched, and it cannot restore the in-memory site aggregates.
 
 Distributed (`SKINMAP_REDIS_URL`, `skinmap crawl practices --redis URL`): processes share a queue of
-whole sites and a page duplicate filter in Redis (see crawler/distributed.py), so a site's pages are
-all read, and its items emitted, by the one process that claimed it. The journal is not used then.
+whole sites with leased claims, a page duplicate filter and an item stream in Redis (see
+crawler/distributed.py and crawler/spiders/sharing.py), so a site's pages are all read, and its
+items emitted, by the one process that holds it. The journal is not used then.
 """
 
 from __future__ import annotations
@@ -46,6 +47,7 @@ from crawler.extract.naming import choose_practice_name, practice_name_from_titl
 from crawler.extract.page import PageFacts, read_page_facts
 from crawler.extract.site import SiteState, read_page, site_items, strongest_evidence
 from crawler.items import utc_now
+from crawler.spiders.sharing import SharedSitesMixin
 
 # The spider's page and site readers live in crawler/extract (pure); these names are the spider's
 # vocabulary and stay importable from here.
@@ -96,7 +98,7 @@ def load_journal(path: Path) -> list[PageFacts]:
     return facts
 
 
-class PracticeSiteSpider(scrapy.Spider):
+class PracticeSiteSpider(SharedSitesMixin, scrapy.Spider):
     name = "practices"
 
     def __init__(self, start_urls=None, seeds: str | None = None, **kwargs):
@@ -112,7 +114,6 @@ class PracticeSiteSpider(scrapy.Spider):
         self.journal_path: Path | None = None
         self.journal = None
         self.depth_limit = 0
-        self.shared = None  # crawler.distributed.SharedCrawl when the crawl is shared via Redis
 
     @classmethod
     def from_crawler(cls, crawler, *args, **kwargs):
@@ -123,9 +124,7 @@ class PracticeSiteSpider(scrapy.Spider):
         spider.journal_path = Path(journal) if journal else None
         spider.depth_limit = crawler.settings.getint("DEPTH_LIMIT")
         if crawler.settings.get("SKINMAP_REDIS_URL"):
-            from crawler.distributed import SharedCrawl
-
-            spider.shared = SharedCrawl.from_settings(crawler.settings)
+            spider.connect_shared(crawler)
         return spider
 
     def request(self, url: str, root: str, priority: int = 0) -> scrapy.Request | None:
@@ -225,41 +224,8 @@ class PracticeSiteSpider(scrapy.Spider):
         self.pending[root] -= 1
         if self.pending[root] <= 0:
             yield from self.emit(root)
-            if self.shared is not None and self.shared.finish(root):
-                # Straight to the engine: yielded from here, DepthMiddleware would give the next
-                # site's home page this page's depth (and drop it past DEPTH_LIMIT).
-                for request in self.claim_sites(1):
-                    self.crawler.engine.crawl(request)
-
-    def start_shared(self) -> list[scrapy.Request]:
-        """Distributed mode: queue our start sites (once across processes), then claim some."""
-        from crawler.distributed import site_tasks
-
-        queued = self.shared.seed(site_tasks(self.start_urls, site_root))
-        self.crawler.stats.set_value("skinmap/redis/sites_seeded", queued)
-        return self.claim_sites(self.shared.sites_in_flight)
-
-    def claim_sites(self, wanted: int) -> list[scrapy.Request]:
-        """Claim up to `wanted` sites from the shared queue; the requests that start them.
-
-        Every request of a site is built (and so counted) before any is returned, as in start().
-        """
-        requests: list[scrapy.Request] = []
-        claimed = 0
-        while claimed < wanted:
-            task = self.shared.claim()
-            if task is None:
-                break
-            self.crawler.stats.inc_value("skinmap/redis/sites_claimed")
-            self.sites.setdefault(task.root, SiteState(root=task.root))
-            built = [self.request(url, task.root, priority=100) for url in task.start_urls]
-            built = [request for request in built if request is not None]
-            if built:
-                requests += built
-                claimed += 1
-            else:  # nothing left to fetch on it: it is done
-                self.shared.finish(task.root)
-        return requests
+            if self.shared is not None:
+                self.site_answered(root)
 
     def emit(self, root: str, at_idle: bool = False):
         state = self.sites.get(root)
@@ -268,6 +234,8 @@ class PracticeSiteSpider(scrapy.Spider):
         if at_idle:  # the safety net caught a site whose request count went wrong
             self.crawler.stats.inc_value("skinmap/sites_emitted_at_idle")
         items = site_items(state, utc_now())
+        if self.shared is not None:
+            self.expect_items(root, items)
         # Keep only the marker: a finished site's people and quotes need no memory any more.
         self.sites[root] = SiteState(root=root, pages=state.pages, emitted=True)
         self.crawler.stats.inc_value("skinmap/sites_emitted")
@@ -281,26 +249,16 @@ class PracticeSiteSpider(scrapy.Spider):
             )
             raise DontCloseSpider("emitting per-site items")
         if self.shared is not None:
-            # Claims still open here were emitted by the safety net (or had no page): done.
-            for root in list(self.shared.claims):
-                self.shared.finish(root)
-            # Exit only when the shared queue is empty too (sites seeded late or released).
-            requests = self.claim_sites(self.shared.sites_in_flight)
-            if requests:
-                for request in requests:
-                    self.crawler.engine.crawl(request)
-                raise DontCloseSpider("claimed more shared sites")
+            self.shared_idle()
 
     def flush(self, response):
         for root in list(self.sites):
             yield from self.emit(root, at_idle=True)
 
     def on_closed(self, spider, reason):
-        if self.shared is not None and self.shared.claims:
+        if self.shared is not None:
             # Interrupted: unfinished sites go back to the queue, to be crawled whole elsewhere.
-            released = self.shared.release()
-            self.crawler.stats.set_value("skinmap/redis/sites_released", len(released))
-            self.logger.warning("gave %d unfinished sites back to the shared queue", len(released))
+            self.shared_closed(reason)
         if self.journal is not None:
             self.journal.close()
             self.journal = None
