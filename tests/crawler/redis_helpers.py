@@ -84,8 +84,8 @@ def worker_argv(data_dir: Path, redis_url: str, seeds: Path, *extra: str) -> lis
 
 def start(argv: list[str], log: Path, env: dict | None = None) -> subprocess.Popen:
     """A child process whose output goes to a file (a pipe nobody reads would fill and block)."""
-    handle = open(log, "w", encoding="utf-8")  # noqa: SIM115 - the child holds it
-    return subprocess.Popen(argv, cwd=REPO, stdout=handle, stderr=subprocess.STDOUT, env=env)
+    with open(log, "w", encoding="utf-8") as handle:  # the child keeps its own copy
+        return subprocess.Popen(argv, cwd=REPO, stdout=handle, stderr=subprocess.STDOUT, env=env)
 
 
 def wait_for(condition: Callable[[], object], timeout: float, what: str, poll: float = 0.05):
