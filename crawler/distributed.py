@@ -208,15 +208,18 @@ class SharedCrawl:
 
     def finish(self, root: str) -> bool:
         """The site's items are handed over: it is done. False if it was not claimed here."""
-        self.claims.pop(root, None)
-        raw = self.claimed_raw.pop(root, None)
+        raw = self.claimed_raw.get(root)
         if raw is None:
+            self.claims.pop(root, None)
             return False
+        # Forgotten here only once Redis has it: if Redis is away, the claim is finished later.
         self.scripts["FINISH"](
             keys=[self.keys.claims, self.keys.leases, self.keys.done, self.keys.sites]
             + [self.keys.site_pages(root)],
             args=[self.worker, root, raw],
         )
+        self.claims.pop(root, None)
+        self.claimed_raw.pop(root, None)
         return True
 
     def abandon(self, root: str) -> None:

@@ -20,6 +20,7 @@ _STATUS_BY_REASON = {
     "finished": "finished",
     "shutdown": "interrupted",
     "closespider_timeout": "finished",
+    "cancelled": "interrupted",  # `skinmap crawl cancel` of a distributed crawl
 }
 
 

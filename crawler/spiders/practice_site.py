@@ -132,7 +132,7 @@ class PracticeSiteSpider(SharedSitesMixin, scrapy.Spider):
         url = page_key(url)
         if url in self.requested or url in self.read:
             return None
-        if self.shared is not None and not self.shared.first_sighting(url, root):
+        if self.shared is not None and not self.first_sighting(url, root):
             self.crawler.stats.inc_value("skinmap/redis/pages_seen_elsewhere")
             return None
         self.requested.add(url)

@@ -50,6 +50,7 @@ class SharedSitesMixin:
         queued = self.shared.seed(site_tasks(self.start_urls, site_root))
         self.crawler.stats.set_value("skinmap/redis/sites_seeded", queued)
         self.crawler.stats.set_value(STARTED_AT, time.time())
+        self.control_state = self.shared.control()  # a paused run claims nothing, even at start
         from twisted.internet.task import LoopingCall  # needs the installed reactor
 
         self.heartbeat = LoopingCall(self.beat)
@@ -79,6 +80,18 @@ class SharedSitesMixin:
                 self.shared.finish(task.root)
         return requests
 
+    def first_sighting(self, url: str, root: str) -> bool:
+        """The shared page filter; while Redis is away the page is fetched anyway (the site is
+        ours alone, so at worst a page is fetched again if the site is re-crawled later)."""
+        try:
+            return self.shared.first_sighting(url, root)
+        except Exception as error:
+            if not is_outage(error):
+                raise
+            self.redis_outage(error)
+            self.crawler.stats.inc_value("skinmap/redis/pages_unfiltered")
+            return True
+
     # --- handing items over ---------------------------------------------------------------------
 
     def expect_items(self, root: str, items: list) -> None:
@@ -101,12 +114,20 @@ class SharedSitesMixin:
                 raise
             # The claim stays (lease and all): done later, at idle, once Redis is back.
             self.redis_outage(error)
+            finished = False
+        if not finished:
             return
-        if finished:
-            # Straight to the engine: yielded from a callback, DepthMiddleware would give the
-            # next site's home page this page's depth (and drop it past DEPTH_LIMIT).
-            for request in self.claim_sites(1):
-                self.crawler.engine.crawl(request)
+        try:
+            requests = self.claim_sites(1)
+        except Exception as error:
+            if not is_outage(error):
+                raise
+            self.redis_outage(error)  # claimed again at idle, once Redis is back
+            return
+        # Straight to the engine: yielded from a callback, DepthMiddleware would give the next
+        # site's home page this page's depth (and drop it past DEPTH_LIMIT).
+        for request in requests:
+            self.crawler.engine.crawl(request)
 
     def item_settled(self, item) -> None:
         root = self.item_sites.pop(id(item), None)
@@ -170,6 +191,7 @@ class SharedSitesMixin:
                 self.shared.finish(root)
             self.control_state = self.shared.control()
             if self.control_state == "cancelled":
+                self.stop("cancelled")
                 return
             self.shared.reap()
             requests = self.claim_sites(self.shared.sites_in_flight)
