@@ -93,6 +93,11 @@ SKINMAP_REDIS_SITES_IN_FLIGHT = 64
 SKINMAP_REDIS_LEASE_S = os.environ.get("SKINMAP_REDIS_LEASE_S") or 60
 # How long a worker waits for an unreachable Redis (items kept in memory) before it stops.
 SKINMAP_REDIS_WAIT_S = os.environ.get("SKINMAP_REDIS_WAIT_S") or 300
+# Recrawls ask "changed since?" (If-None-Match / If-Modified-Since) for pages seen before, and a
+# 304 reuses what the page said then (crawler/pagecache.py): a weekly refresh costs what changed.
+SKINMAP_CONDITIONAL_REQUESTS = True
+# The Redis hash holding the page cache of distributed crawls (shared by later crawls).
+SKINMAP_PAGE_CACHE_KEY = "skinmap:pagecache"
 # JSON-lines record of every response (URL, status, worker); unset = off.
 SKINMAP_FETCH_LOG = None
 EXTENSIONS = {

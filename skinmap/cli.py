@@ -238,7 +238,8 @@ def cmd_crawl_status(data_dir: Path) -> int:
             f"run {run.id:>4}  {run.source:<14} {run.status:<11} "
             f"started {run.started_at}  finished {run.finished_at or '-'}  "
             f"items {stats.get('item_scraped_count', 0)}  "
-            f"rejected {stats.get('item_dropped_count', 0)}  errors {len(run.errors or [])}"
+            f"rejected {stats.get('item_dropped_count', 0)}  "
+            f"unchanged pages {stats.get('skinmap/unchanged_pages', 0)}  errors {len(run.errors or [])}"
         )
         for error in (run.errors or [])[:5]:
             print(f"      error: {error}")

@@ -114,6 +114,7 @@ class PracticeSiteSpider(SharedSitesMixin, scrapy.Spider):
         self.journal_path: Path | None = None
         self.journal = None
         self.depth_limit = 0
+        self.page_cache = None  # crawler.pagecache: validators and facts of pages seen before
 
     @classmethod
     def from_crawler(cls, crawler, *args, **kwargs):
@@ -125,6 +126,7 @@ class PracticeSiteSpider(SharedSitesMixin, scrapy.Spider):
         spider.depth_limit = crawler.settings.getint("DEPTH_LIMIT")
         if crawler.settings.get("SKINMAP_REDIS_URL"):
             spider.connect_shared(crawler)
+        spider.open_page_cache(crawler.settings)
         return spider
 
     def request(self, url: str, root: str, priority: int = 0) -> scrapy.Request | None:
@@ -137,6 +139,10 @@ class PracticeSiteSpider(SharedSitesMixin, scrapy.Spider):
             return None
         self.requested.add(url)
         self.pending[root] += 1
+        meta: dict = {"skinmap_root": root}
+        cached = self.cached_page(url)
+        if cached is not None:  # ask "changed since?"; a 304 reaches parse() with these facts
+            meta.update(skinmap_cached=cached, handle_httpstatus_list=[304])
         # Our own dedupe replaces Scrapy's: a resumed crawl must re-ask what a killed one only queued.
         return scrapy.Request(
             url,
@@ -144,7 +150,8 @@ class PracticeSiteSpider(SharedSitesMixin, scrapy.Spider):
             errback=self.failed,
             priority=priority,
             dont_filter=True,
-            meta={"skinmap_root": root},
+            headers=cached.headers() if cached is not None else None,
+            meta=meta,
         )
 
     async def start(self):
@@ -188,23 +195,44 @@ class PracticeSiteSpider(SharedSitesMixin, scrapy.Spider):
         yield from self.answered(root)
 
     def read_response(self, response, root: str):
+        if response.status == 304:  # unchanged since the last crawl: what it said then
+            cached = response.meta.get("skinmap_cached")
+            state = self.page_state(response, root)
+            if cached is None or state is None:
+                return
+            self.crawler.stats.inc_value("skinmap/unchanged_pages")
+            yield from self.fold(state, response, PageFacts(**cached.facts))
+            return
         if not isinstance(response, TextResponse) or b"html" not in (
             response.headers.get(b"Content-Type") or b"text/html"
         ):
             return
+        state = self.page_state(response, root)
+        if state is None:
+            return
+        facts = read_page_facts(response.text, response.url, root, utc_now())
+        self.remember(response, facts)
+        yield from self.fold(state, response, facts)
+
+    def page_state(self, response, root: str) -> SiteState | None:
+        """The site state a page is read into, or None when it must not be (already read,
+        redirected off the site, or arriving after its site was emitted)."""
         state = self.sites.get(root)
         if state is None or site_root(response.url) != root:  # redirected to another site
             self.crawler.stats.inc_value("skinmap/offsite_redirect")
-            return
+            return None
         url = page_key(response.url)
         if url in self.read:  # reached again through a redirect or as index.html
-            return
+            return None
         if state.emitted:  # cannot happen while every request is counted; never overwrite
             self.crawler.stats.inc_value("skinmap/page_after_emit")
             self.logger.warning("page %s arrived after its site was emitted", response.url)
-            return
+            return None
         self.read.add(url)
-        facts = read_page_facts(response.text, response.url, root, utc_now())
+        return state
+
+    def fold(self, state: SiteState, response, facts: PageFacts):
+        """Add a page's facts to its site and request the links it gives."""
         state.add(facts)
         if self.journal is not None:
             self.journal.write(json.dumps(asdict(facts), separators=(",", ":")) + "\n")
@@ -215,7 +243,7 @@ class PracticeSiteSpider(SharedSitesMixin, scrapy.Spider):
             self.crawler.stats.inc_value("skinmap/depth_limited_pages")
             return
         for target, priority in facts.links:
-            request = self.request(target, root, priority)
+            request = self.request(target, root=state.root, priority=priority)
             if request is not None:
                 yield request
 
@@ -259,6 +287,8 @@ class PracticeSiteSpider(SharedSitesMixin, scrapy.Spider):
         if self.shared is not None:
             # Interrupted: unfinished sites go back to the queue, to be crawled whole elsewhere.
             self.shared_closed(reason)
+        if self.page_cache is not None:
+            self.page_cache.close()
         if self.journal is not None:
             self.journal.close()
             self.journal = None

@@ -1,4 +1,4 @@
-"""The distributed half of the "practices" spider (`--redis URL`, crawler/distributed.py): claim
+"""The distributed half of the "practices" spider (and its page cache for conditional requests) (`--redis URL`, crawler/distributed.py): claim
 sites with leases and renew them, mark a site done only once all its items are in the item
 stream, re-queue the sites of dead workers, obey pause/resume/cancel, and ride out a Redis outage.
 
@@ -12,13 +12,14 @@ from __future__ import annotations
 
 import time
 from collections import Counter
+from pathlib import Path
 
 import scrapy
 from scrapy import signals
 from scrapy.exceptions import DontCloseSpider
 
 from crawler.distributed import SharedCrawl, is_outage, site_tasks
-from crawler.extract.links import site_root
+from crawler.extract.links import page_key, site_root
 from crawler.extract.site import SiteState
 from crawler.item_stream import RedisDown, wait_seconds
 
@@ -91,6 +92,52 @@ class SharedSitesMixin:
             self.redis_outage(error)
             self.crawler.stats.inc_value("skinmap/redis/pages_unfiltered")
             return True
+
+    # --- conditional requests (crawler/pagecache.py) --------------------------------------------
+
+    def open_page_cache(self, settings) -> None:
+        from crawler.pagecache import RedisPageCache, SqlitePageCache
+
+        if not settings.getbool("SKINMAP_CONDITIONAL_REQUESTS", True):
+            return
+        if self.shared is not None:
+            self.page_cache = RedisPageCache(
+                self.shared.server, settings.get("SKINMAP_PAGE_CACHE_KEY")
+            )
+        elif settings.get("SKINMAP_DATA_DIR"):
+            path = Path(settings.get("SKINMAP_DATA_DIR")) / "crawls" / "pages.sqlite3"
+            self.page_cache = SqlitePageCache(path)
+
+    def cached_page(self, url: str):
+        if self.page_cache is None:
+            return None
+        try:
+            return self.page_cache.get(url)
+        except Exception as error:
+            if not is_outage(error):
+                raise
+            return None  # Redis away: ask unconditionally
+
+    def remember(self, response, facts) -> None:
+        """Keep a page's facts with its validators, when it gave any."""
+        from dataclasses import asdict
+
+        from crawler.pagecache import CachedPage
+
+        etag = response.headers.get(b"ETag")
+        last_modified = response.headers.get(b"Last-Modified")
+        if self.page_cache is None or not (etag or last_modified):
+            return
+        page = CachedPage(
+            etag.decode("latin-1") if etag else None,
+            last_modified.decode("latin-1") if last_modified else None,
+            asdict(facts),
+        )
+        try:
+            self.page_cache.put(page_key(response.url), page)
+        except Exception as error:
+            if not is_outage(error):
+                raise
 
     # --- handing items over ---------------------------------------------------------------------
 
