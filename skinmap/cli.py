@@ -22,6 +22,7 @@ from skinmap.distributed_cli import (
     cmd_ingest,
 )
 from skinmap.export.command import add_export_parser, cmd_export
+from skinmap.replica import add_replica_parsers, cmd_follow, cmd_publish
 
 log = logging.getLogger("skinmap")
 
@@ -135,6 +136,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     demo.add_argument("--port", type=int, default=None, help="port for the site (default 8000)")
     add_ingest_parser(commands)
+    add_replica_parsers(commands)
     add_export_parser(commands)
     add_admin_parser(commands)
     return parser
@@ -333,6 +335,8 @@ COMMANDS = {
     "serve": cmd_serve,
     "demo": cmd_demo,
     "ingest": cmd_ingest,
+    "publish": cmd_publish,
+    "follow": cmd_follow,
     "export": cmd_export,
     "admin": cmd_admin,
 }
@@ -373,6 +377,7 @@ USER_ERRORS = (
     ("crawler.distributed", "DistributedNotSupported"),
     ("crawler.distributed", "BadDistributedSetting"),
     ("crawler.ingest", "IngestStopped"),
+    ("skinmap.replica", "ReplicaError"),
     ("crawler.directories.config", "DirectoryConfigError"),
 )
 
