@@ -18,7 +18,7 @@ import scrapy
 from scrapy import signals
 from scrapy.exceptions import DontCloseSpider
 
-from crawler.distributed import SharedCrawl, is_outage, site_tasks
+from crawler.distributed import SharedCrawl, SiteTask, is_outage, site_tasks
 from crawler.extract.links import page_key, site_root
 from crawler.extract.site import SiteState
 from crawler.item_stream import RedisDown, wait_seconds
@@ -48,7 +48,7 @@ class SharedSitesMixin:
 
     def start_shared(self) -> list[scrapy.Request]:
         """Queue our start sites (once across processes), start the heartbeat, claim some."""
-        queued = self.shared.seed(site_tasks(self.start_urls, site_root))
+        queued = self.shared.seed(self.shared_tasks())
         self.crawler.stats.set_value("skinmap/redis/sites_seeded", queued)
         self.crawler.stats.set_value(STARTED_AT, time.time())
         self.control_state = self.shared.control()  # a paused run claims nothing, even at start
@@ -71,9 +71,7 @@ class SharedSitesMixin:
             if task is None:
                 break
             self.crawler.stats.inc_value("skinmap/redis/sites_claimed")
-            self.sites.setdefault(task.root, SiteState(root=task.root))
-            built = [self.request(url, task.root, priority=100) for url in task.start_urls]
-            built = [request for request in built if request is not None]
+            built = self.task_requests(task)
             if built:
                 requests += built
                 claimed += 1
@@ -92,6 +90,16 @@ class SharedSitesMixin:
             self.redis_outage(error)
             self.crawler.stats.inc_value("skinmap/redis/pages_unfiltered")
             return True
+
+    def shared_tasks(self) -> list[SiteTask]:
+        """The units of work this spider seeds (the practice spider: one per site)."""
+        return site_tasks(self.start_urls, site_root)
+
+    def task_requests(self, task: SiteTask) -> list[scrapy.Request]:
+        """The requests that start a claimed task, each counted in `self.pending[task.root]`."""
+        self.sites.setdefault(task.root, SiteState(root=task.root))
+        built = [self.request(url, task.root, priority=100) for url in task.start_urls]
+        return [request for request in built if request is not None]
 
     # --- conditional requests (crawler/pagecache.py) --------------------------------------------
 
@@ -181,7 +189,9 @@ class SharedSitesMixin:
         if root is None or root not in self.unsettled:
             return
         self.unsettled[root] -= 1
-        if self.unsettled[root] <= 0:
+        # Done when its items have settled and it has no request left (a task may yield items
+        # before its last page, as NPPES queries do).
+        if self.unsettled[root] <= 0 and self.pending.get(root, 0) <= 0:
             self.site_delivered(root)
 
     def item_failed(self, item, failure) -> None:
@@ -231,7 +241,7 @@ class SharedSitesMixin:
 
     def shared_idle(self) -> None:
         """Keep the spider open (DontCloseSpider) while the distributed crawl is not over."""
-        if self.unsettled:
+        if any(self.unsettled.values()):
             raise DontCloseSpider("items still on their way to Redis")
         try:
             for root in list(self.shared.claims):  # emitted by the safety net (or had no page)

@@ -84,11 +84,11 @@ def test_an_unreachable_redis_is_reported_as_such():
         connect(f"redis://127.0.0.1:{free_port()}/0")
 
 
-def test_only_the_practice_site_crawl_can_be_shared_through_redis(tmp_path):
+def test_only_the_practice_site_and_nppes_crawls_can_be_shared_through_redis(tmp_path):
     from crawler.run import run_spider
 
-    with pytest.raises(DistributedNotSupported, match="practice-site crawls only"):
-        run_spider("nppes", tmp_path, {"states": ["TX"]}, {}, redis_url="redis://127.0.0.1:1/0")
+    with pytest.raises(DistributedNotSupported, match="practice-site and NPPES crawls only"):
+        run_spider("cms", tmp_path, {"source": "x.csv"}, {}, redis_url="redis://127.0.0.1:1/0")
     assert not (tmp_path / "store.sqlite3").exists()  # refused before any crawl run is recorded
 
 
