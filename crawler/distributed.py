@@ -1,5 +1,6 @@
 """Distributed practice-site crawls on Redis: processes (on one machine or many) share a queue of
-SITES and a duplicate filter of PAGES, so every site is crawled by exactly one process.
+SITES, leased claims on them, a duplicate filter of PAGES and a stream of ITEMS, so every site is
+crawled by one process at a time and its items reach the one store through `skinmap ingest`.
 
 Why sites, not pages: the "practices" spider folds every page of a site into an in-memory
 `SiteState` and emits the site's practice and physicians when its last request ends. With
@@ -7,20 +8,23 @@ scrapy-redis's shared per-page Scheduler, the pages of one site would be popped 
 processes and each would emit a partial site (and per-domain politeness would be enforced by
 nobody, since each process only knows its own downloads). So the unit of work is a site:
 
-- `P:sites` (Redis list) holds `SiteTask`s (a site root and its start URLs). Seeding is idempotent:
-  a root enters the queue only if `SADD P:seeded root` added it, so every process may be given the
-  same start URLs and each site is still queued once.
-- A process claims a site with `LMOVE P:sites P:claimed:<worker>` (atomic: no two processes get
-  the same site; the claim stays visible while the site is crawled, Redis's "reliable queue").
-  When the site is emitted, its claim moves to `P:done`. A process keeps
-  `SKINMAP_REDIS_SITES_IN_FLIGHT` sites in flight and claims the next one as each site finishes.
-- `P:pages` is scrapy-redis's `RFPDupeFilter` (a Redis set of request fingerprints): a page is
-  requested only by the first process to add its fingerprint. With site affinity this never
-  rejects a page of one's own site; it makes "fetched once" a checked property across processes,
-  not just an assumption.
-- A process exits when it is idle and the queue is empty (no blocking pop, no endless wait). On a
-  graceful shutdown (SIGINT/SIGTERM) it puts its unfinished sites back at the head of the queue and
-  forgets their page fingerprints, so another process crawls them whole.
+- `P:sites` (list) holds `SiteTask`s. Seeding is idempotent: a root is queued only if
+  `SADD P:seeded root` added it, so every process may be given the same start URLs.
+- A process claims a site atomically (LPOP + `P:claims` hash + a lease in the `P:leases` sorted
+  set, scored by expiry on the Redis server's clock) and renews its leases every third of
+  SKINMAP_REDIS_LEASE_S while it crawls. A site whose lease expires (its worker was killed, its
+  machine lost, or it lost Redis) is put back at the head of the queue by whichever worker
+  notices first (REAP), with its pages forgotten, so another worker crawls it whole.
+- A site is done (`P:done`) only when all its items are in the item stream (`P:items`, see
+  crawler/item_stream.py): a worker killed between pushing items and finishing has its site
+  re-crawled, and the ingest skips the repeated deliveries by their delivery id.
+- `P:pages` is scrapy-redis's `RFPDupeFilter` set of request fingerprints; each fingerprint is
+  also kept under its site (`P:site-pages:<root>`) so a re-queued site can forget its pages.
+- A process exits when the queue is empty and no live lease remains (a worker that dies holding
+  sites gives the others work again once its leases expire). On a graceful shutdown
+  (SIGINT/SIGTERM) it gives its unfinished sites back at once.
+- `P:control` pauses (no new claims), resumes or cancels (workers give their sites back and exit)
+  a run; `P:workers` holds each worker's latest counters for `skinmap crawl status --redis`.
 
 Keys persist after a crawl (like scrapy-redis's SCHEDULER_PERSIST): a re-run with the same
 `SKINMAP_REDIS_KEY` seeds nothing new. Start a new national crawl under a new key.
@@ -31,6 +35,7 @@ from __future__ import annotations
 import json
 import os
 import socket
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -39,11 +44,17 @@ import redis
 from scrapy import Request, signals
 from scrapy.exceptions import NotConfigured
 
+from crawler import redis_scripts
+
 DEFAULT_KEY_PREFIX = "skinmap:practices"
 
 
 class RedisUnavailable(ConnectionError):
     """The Redis server of a distributed crawl cannot be reached."""
+
+
+class BadDistributedSetting(ValueError):
+    """A distributed-crawl setting (lease, wait) that cannot be used; the message names it."""
 
 
 class DistributedNotSupported(ValueError):
@@ -82,24 +93,26 @@ class RedisKeys:
 
     prefix: str = DEFAULT_KEY_PREFIX
 
-    @property
-    def sites(self) -> str:
-        return f"{self.prefix}:sites"
+    def __getattr__(self, name: str) -> str:
+        # sites, seeded, done, pages, claims, leases, reaped, items, control, workers
+        if name in _KEY_NAMES:
+            return f"{self.prefix}:{name}"
+        raise AttributeError(name)
 
     @property
-    def seeded(self) -> str:
-        return f"{self.prefix}:seeded"
+    def site_pages_prefix(self) -> str:
+        return f"{self.prefix}:site-pages:"
 
-    @property
-    def done(self) -> str:
-        return f"{self.prefix}:done"
+    def site_pages(self, root: str) -> str:
+        return self.site_pages_prefix + root
 
-    @property
-    def pages(self) -> str:
-        return f"{self.prefix}:pages"
 
-    def claimed(self, worker: str) -> str:
-        return f"{self.prefix}:claimed:{worker}"
+_KEY_NAMES = frozenset(
+    ("sites", "seeded", "done", "pages", "claims", "leases", "reaped", "items", "control")
+    + ("workers",)
+)
+DEFAULT_LEASE_S = 60.0
+CONTROL_STATES = ("running", "paused", "cancelled")
 
 
 def worker_id() -> str:
@@ -117,33 +130,33 @@ def connect(url: str) -> redis.Redis:
     return server
 
 
-# Seed one site: queue it only if no process has seeded it before (SADD and RPUSH in one step).
-_SEED_SCRIPT = """
-if redis.call('SADD', KEYS[1], ARGV[1]) == 1 then
-  redis.call('RPUSH', KEYS[2], ARGV[2])
-  return 1
-end
-return 0
-"""
+def is_outage(error: BaseException) -> bool:
+    """A Redis client error that means "cannot reach Redis now" (worth waiting out)."""
+    return isinstance(error, (redis.ConnectionError, redis.TimeoutError, RedisUnavailable))
 
 
 @dataclass
 class SharedCrawl:
-    """One process's handle on a distributed crawl: claims sites, checks pages, releases on exit."""
+    """One process's handle on a distributed crawl: claims and leases sites, checks pages,
+    releases or finishes its sites, and says when the whole crawl is over."""
 
     server: redis.Redis
     keys: RedisKeys
     worker: str
     sites_in_flight: int = 64
+    lease_s: float = DEFAULT_LEASE_S
     claims: dict[str, SiteTask] = field(default_factory=dict)  # root -> task, not yet finished
-    claimed_raw: dict[str, bytes] = field(default_factory=dict)  # root -> the list entry, for LREM
-    fingerprints: dict[str, list[str]] = field(default_factory=dict)  # root -> pages we added
+    claimed_raw: dict[str, bytes] = field(default_factory=dict)  # root -> the queue entry
 
     def __post_init__(self) -> None:
         from scrapy_redis.dupefilter import RFPDupeFilter
 
         self.dupefilter = RFPDupeFilter(self.server, self.keys.pages)
-        self.seed_script = self.server.register_script(_SEED_SCRIPT)
+        self.scripts = {
+            name: self.server.register_script(getattr(redis_scripts, name))
+            for name in ("SEED", "CLAIM", "RENEW", "FINISH", "RELEASE", "REAP")
+            + ("FIRST_SIGHTING", "LIVE_LEASES")
+        }
 
     @classmethod
     def from_settings(cls, settings) -> SharedCrawl | None:
@@ -156,13 +169,18 @@ class SharedCrawl:
             keys=RedisKeys(settings.get("SKINMAP_REDIS_KEY") or DEFAULT_KEY_PREFIX),
             worker=worker_id(),
             sites_in_flight=max(1, settings.getint("SKINMAP_REDIS_SITES_IN_FLIGHT", 64)),
+            lease_s=lease_seconds(settings.get("SKINMAP_REDIS_LEASE_S")),
         )
+
+    @property
+    def lease_ms(self) -> int:
+        return int(self.lease_s * 1000)
 
     def seed(self, tasks: Iterable[SiteTask]) -> int:
         """Queue the sites no process has seeded yet; returns how many this call queued."""
         pipe = self.server.pipeline()
         for task in tasks:
-            self.seed_script(
+            self.scripts["SEED"](
                 keys=[self.keys.seeded, self.keys.sites],
                 args=[task.root, task.encode()],
                 client=pipe,
@@ -170,8 +188,11 @@ class SharedCrawl:
         return sum(pipe.execute())
 
     def claim(self) -> SiteTask | None:
-        """Take the next site off the shared queue, or None when it is empty."""
-        raw = self.server.lmove(self.keys.sites, self.keys.claimed(self.worker), "LEFT", "RIGHT")
+        """Take the next site off the shared queue with a lease, or None when it is empty."""
+        raw = self.scripts["CLAIM"](
+            keys=[self.keys.sites, self.keys.claims, self.keys.leases],
+            args=[self.worker, self.lease_ms],
+        )
         if raw is None:
             return None
         task = SiteTask.decode(raw)
@@ -181,43 +202,96 @@ class SharedCrawl:
 
     def first_sighting(self, url: str, root: str) -> bool:
         """True when no process has requested this page before (and now this one has)."""
-        request = Request(url)
-        if self.dupefilter.request_seen(request):
-            return False
-        self.fingerprints.setdefault(root, []).append(self.dupefilter.request_fingerprint(request))
-        return True
+        fingerprint = self.dupefilter.request_fingerprint(Request(url))
+        keys = [self.keys.pages, self.keys.site_pages(root)]
+        return bool(self.scripts["FIRST_SIGHTING"](keys=keys, args=[fingerprint]))
 
     def finish(self, root: str) -> bool:
-        """The site is emitted: move its claim to the done set. False if it was not claimed here."""
-        self.claims.pop(root, None)
-        self.fingerprints.pop(root, None)
-        raw = self.claimed_raw.pop(root, None)
+        """The site's items are handed over: it is done. False if it was not claimed here."""
+        raw = self.claimed_raw.get(root)
         if raw is None:
+            self.claims.pop(root, None)
             return False
-        pipe = self.server.pipeline()
-        pipe.lrem(self.keys.claimed(self.worker), 1, raw)
-        pipe.sadd(self.keys.done, root)
-        pipe.execute()
+        # Forgotten here only once Redis has it: if Redis is away, the claim is finished later.
+        self.scripts["FINISH"](
+            keys=[self.keys.claims, self.keys.leases, self.keys.done, self.keys.sites]
+            + [self.keys.site_pages(root)],
+            args=[self.worker, root, raw],
+        )
+        self.claims.pop(root, None)
+        self.claimed_raw.pop(root, None)
         return True
+
+    def abandon(self, root: str) -> None:
+        """Stop renewing a site whose items could not be handed over: its lease runs out and
+        another worker crawls it again (nothing of it is lost, nothing was half-delivered)."""
+        self.claims.pop(root, None)
+        self.claimed_raw.pop(root, None)
+
+    def renew(self) -> list[str]:
+        """Extend the leases of the sites held here; the roots another worker has taken over."""
+        if not self.claims:
+            return []
+        lost = self.scripts["RENEW"](
+            keys=[self.keys.claims, self.keys.leases],
+            args=[self.worker, self.lease_ms, *self.claims],
+        )
+        return [root.decode() if isinstance(root, bytes) else root for root in lost]
+
+    def reap(self) -> list[str]:
+        """Re-queue every site whose lease has expired (anyone's); returns their roots."""
+        expired = self.scripts["REAP"](
+            keys=[self.keys.claims, self.keys.leases, self.keys.sites, self.keys.done]
+            + [self.keys.pages, self.keys.reaped],
+            args=[self.keys.site_pages_prefix],
+        )
+        return [root.decode() if isinstance(root, bytes) else root for root in expired]
 
     def release(self) -> list[str]:
         """Give unfinished sites back (queue head) and forget their pages; returns their roots."""
         released = list(self.claims)
-        pipe = self.server.pipeline()
-        for root, raw in self.claimed_raw.items():
-            pipe.lrem(self.keys.claimed(self.worker), 1, raw)
-            pipe.lpush(self.keys.sites, raw)
-            if self.fingerprints.get(root):
-                pipe.srem(self.keys.pages, *self.fingerprints[root])
-        pipe.execute()
+        if released:
+            self.scripts["RELEASE"](
+                keys=[self.keys.claims, self.keys.leases, self.keys.sites, self.keys.done]
+                + [self.keys.pages],
+                args=[self.worker, self.keys.site_pages_prefix, *released],
+            )
         self.claims.clear()
         self.claimed_raw.clear()
-        self.fingerprints.clear()
         return released
 
     def remaining(self) -> int:
         """Sites still waiting in the shared queue."""
         return int(self.server.llen(self.keys.sites))
+
+    def live_leases(self) -> int:
+        """Sites some worker holds with an unexpired lease."""
+        return int(self.scripts["LIVE_LEASES"](keys=[self.keys.leases]))
+
+    def control(self) -> str:
+        """ "running", "paused" or "cancelled" (set by `skinmap crawl pause|resume|cancel`)."""
+        state = self.server.get(self.keys.control)
+        return state.decode() if state else "running"
+
+    def publish(self, counters: dict) -> None:
+        """This worker's latest counters, for `skinmap crawl status --redis`."""
+        line = {**counters, "claims": len(self.claims), "seen_at": time.time()}
+        self.server.hset(self.keys.workers, self.worker, json.dumps(line))
+
+
+def lease_seconds(raw: str | float | None) -> float:
+    """SKINMAP_REDIS_LEASE_S as seconds (default 60); a bad value is a clear error."""
+    if raw in (None, ""):
+        return DEFAULT_LEASE_S
+    try:
+        seconds = float(raw)
+    except (TypeError, ValueError):
+        seconds = 0.0
+    if seconds < 1:
+        raise BadDistributedSetting(
+            f"SKINMAP_REDIS_LEASE_S must be a number of seconds >= 1, got {raw!r}"
+        )
+    return seconds
 
 
 class FetchLog:

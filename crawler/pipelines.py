@@ -90,6 +90,10 @@ class StorePipeline:
         run_id = crawler.settings.get("SKINMAP_RUN_ID")
         if not data_dir or run_id in (None, ""):
             raise NotConfigured("no SKINMAP_DATA_DIR/SKINMAP_RUN_ID: not writing to a store")
+        if crawler.settings.get("SKINMAP_REDIS_URL"):
+            # A distributed worker hands its items to Redis (crawler/item_stream.py); the one
+            # store is written by `skinmap ingest`, never by the workers.
+            raise NotConfigured("distributed crawl: items go to the Redis item stream")
         pipeline = cls(crawler, Path(data_dir), int(run_id))
         crawler.signals.connect(pipeline.item_dropped, signal=signals.item_dropped)
         return pipeline

@@ -15,11 +15,13 @@ from scrapy.crawler import CrawlerProcess
 from scrapy.settings import Settings
 
 SPIDER_NAMES = ("practices", "nppes", "cms", "directory")
+DISTRIBUTED_SPIDERS = ("practices", "nppes")
 MAX_ERRORS_KEPT = 50
 _STATUS_BY_REASON = {
     "finished": "finished",
     "shutdown": "interrupted",
     "closespider_timeout": "finished",
+    "cancelled": "interrupted",  # `skinmap crawl cancel` of a distributed crawl
 }
 
 
@@ -98,8 +100,16 @@ def run_spider(
     if redis_url:
         from crawler.distributed import DistributedNotSupported, connect
 
-        if name != "practices":
-            raise DistributedNotSupported(f"--redis shares practice-site crawls only, not {name!r}")
+        if name not in DISTRIBUTED_SPIDERS:
+            raise DistributedNotSupported(
+                f"--redis shares practice-site and NPPES crawls only, not {name!r}"
+            )
+        if "SKINMAP_REDIS_KEY" not in (settings_overrides or {}):
+            # Each source gets its own queue and item stream (`ingest --key skinmap:<source>`).
+            settings_overrides = {
+                **(settings_overrides or {}),
+                "SKINMAP_REDIS_KEY": f"skinmap:{name}",
+            }
         connect(redis_url).close()  # fail before a crawl run is recorded
     from index.store import Store
 

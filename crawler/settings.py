@@ -1,5 +1,7 @@
 """Scrapy settings for skinmap's crawlers; every value that differs from Scrapy's default says why."""
 
+import os
+
 BOT_NAME = "skinmap"
 SPIDER_MODULES = ["crawler.spiders"]
 NEWSPIDER_MODULE = "crawler.spiders"
@@ -63,8 +65,11 @@ DOWNLOADER_MIDDLEWARES = {
 ITEM_PIPELINES = {
     # Reject items that break the contract, counting reasons in the stats.
     "crawler.pipelines.ValidatePipeline": 100,
-    # Write observations to the store (enabled when SKINMAP_DATA_DIR and SKINMAP_RUN_ID are set).
+    # Write observations to the store (enabled when SKINMAP_DATA_DIR and SKINMAP_RUN_ID are set,
+    # and the crawl is not distributed).
     "crawler.pipelines.StorePipeline": 300,
+    # Distributed crawls (SKINMAP_REDIS_URL): push observations to the Redis item stream instead.
+    "crawler.item_stream.ItemStreamPipeline": 310,
     # Write observations as JSON lines (enabled when SKINMAP_ITEMS_JSONL is set; tests and debugging).
     "crawler.pipelines.JsonLinesPipeline": 400,
 }
@@ -82,6 +87,17 @@ SKINMAP_REDIS_KEY = "skinmap:practices"
 # links found only as its pages are read), so 16 download slots at ~0.5 s latency need dozens of
 # sites to stay busy; a site's state in memory is a few kB.
 SKINMAP_REDIS_SITES_IN_FLIGHT = 64
+# A claimed site's lease (seconds): renewed every third of it while the site is crawled; a site
+# whose lease runs out (its worker died) is re-queued by whichever worker notices. The
+# SKINMAP_REDIS_LEASE_S environment setting (README) sets it for every crawl on this machine.
+SKINMAP_REDIS_LEASE_S = os.environ.get("SKINMAP_REDIS_LEASE_S") or 60
+# How long a worker waits for an unreachable Redis (items kept in memory) before it stops.
+SKINMAP_REDIS_WAIT_S = os.environ.get("SKINMAP_REDIS_WAIT_S") or 300
+# Recrawls ask "changed since?" (If-None-Match / If-Modified-Since) for pages seen before, and a
+# 304 reuses what the page said then (crawler/pagecache.py): a weekly refresh costs what changed.
+SKINMAP_CONDITIONAL_REQUESTS = True
+# The Redis hash holding the page cache of distributed crawls (shared by later crawls).
+SKINMAP_PAGE_CACHE_KEY = "skinmap:pagecache"
 # JSON-lines record of every response (URL, status, worker); unset = off.
 SKINMAP_FETCH_LOG = None
 EXTENSIONS = {

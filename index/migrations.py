@@ -98,6 +98,22 @@ def _m1_initial(db: sqlite3.Connection) -> None:
     )
 
 
+def _m2_deliveries(db: sqlite3.Connection) -> None:
+    # Items of a distributed crawl arrive through Redis at least once; the delivery ids already
+    # applied make a second delivery of the same item a no-op (crawler/ingest.py).
+    _run_statements(
+        db,
+        """
+        CREATE TABLE deliveries (
+            id TEXT PRIMARY KEY,
+            observation_key TEXT NOT NULL,
+            run_id INTEGER REFERENCES crawl_runs(id) ON DELETE SET NULL,
+            ingested_at TEXT NOT NULL
+        ) WITHOUT ROWID
+        """,
+    )
+
+
 # Overrides carry no foreign key to practitioners on purpose: a cluster id may disappear for a build
 # (e.g. after an admin split) and its overrides must survive until it comes back.
-MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_m1_initial]
+MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_m1_initial, _m2_deliveries]

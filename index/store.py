@@ -66,6 +66,19 @@ def _dumps(value: Any) -> str:
     return json.dumps(value, sort_keys=True, separators=(",", ":"))
 
 
+def _upsert(db: sqlite3.Connection, run_id: int | None, obs: Observation) -> None:
+    db.execute(
+        "INSERT INTO observations (source, kind, source_key, url, fetched_at, first_seen,"
+        " last_seen, payload, run_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+        " ON CONFLICT (source, kind, source_key) DO UPDATE SET url = excluded.url,"
+        " fetched_at = excluded.fetched_at, payload = excluded.payload, run_id = excluded.run_id,"
+        " last_seen = MAX(observations.last_seen, excluded.last_seen),"
+        " first_seen = MIN(observations.first_seen, excluded.first_seen)",
+        (obs.source, obs.kind, obs.source_key, obs.url, obs.fetched_at, obs.fetched_at)
+        + (obs.fetched_at, obs.payload_json(), run_id),
+    )
+
+
 class Store:
     """The system of record. Safe to share across threads (calls are serialised by a lock)."""
 
@@ -142,31 +155,28 @@ class Store:
         """Validate and upsert; re-observing keeps `first_seen` and moves `last_seen` forward."""
         obs.validate()
         with self._transaction() as db:
-            db.execute(
-                """
-                INSERT INTO observations
-                    (source, kind, source_key, url, fetched_at, first_seen, last_seen, payload, run_id)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-                ON CONFLICT (source, kind, source_key) DO UPDATE SET
-                    url = excluded.url,
-                    fetched_at = excluded.fetched_at,
-                    payload = excluded.payload,
-                    run_id = excluded.run_id,
-                    last_seen = MAX(observations.last_seen, excluded.last_seen),
-                    first_seen = MIN(observations.first_seen, excluded.first_seen)
-                """,
-                (
-                    obs.source,
-                    obs.kind,
-                    obs.source_key,
-                    obs.url,
-                    obs.fetched_at,
-                    obs.fetched_at,
-                    obs.fetched_at,
-                    obs.payload_json(),
-                    run_id,
-                ),
-            )
+            _upsert(db, run_id, obs)
+
+    def record_deliveries(self, run_id: int | None, batch: list[tuple[str, Observation]]) -> int:
+        """Apply (delivery id, observation) pairs in one transaction, skipping delivery ids
+        applied before (an item delivered twice is one observation). Returns how many applied."""
+        for _, obs in batch:
+            obs.validate()
+        applied = 0
+        with self._transaction() as db:
+            for delivery_id, obs in batch:
+                cur = db.execute(
+                    "INSERT OR IGNORE INTO deliveries (id, observation_key, run_id, ingested_at)"
+                    " VALUES (?, ?, ?, ?)",
+                    (delivery_id, obs.key, run_id, utc_now()),
+                )
+                if cur.rowcount:
+                    _upsert(db, run_id, obs)
+                    applied += 1
+        return applied
+
+    def delivery_count(self) -> int:
+        return self._query("SELECT COUNT(*) FROM deliveries")[0][0]
 
     def record_rejection(self, run_id: int | None, reason: str, url: str | None) -> None:
         with self._transaction() as db:

@@ -24,7 +24,15 @@ from skinmap.cli_args import (
     state_code,
     tag_subcommands,
 )
+from skinmap.distributed_cli import (
+    add_crawl_control_parsers,
+    add_ingest_parser,
+    cmd_control,
+    cmd_distributed_status,
+    cmd_ingest,
+)
 from skinmap.export.command import add_export_parser, cmd_export
+from skinmap.replica import add_replica_parsers, cmd_follow, cmd_publish
 
 log = logging.getLogger("skinmap")
 
@@ -132,7 +140,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     add_common(directory)
 
-    sources.add_parser("status", help="list crawl runs with their stats and errors")
+    add_crawl_control_parsers(sources)
 
     index = commands.add_parser(
         "index", help="resolve entities and build a new Whoosh index generation"
@@ -160,6 +168,8 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help="port for the site, 1-65535 (default 8000; `make demo PORT=8001`)",
     )
+    add_ingest_parser(commands)
+    add_replica_parsers(commands)
     add_export_parser(commands)
     add_admin_parser(commands)
     tag_subcommands(parser)
@@ -173,7 +183,9 @@ def _skinmap_argv(data_dir: Path) -> list[str]:
 
 def cmd_crawl(args: argparse.Namespace, data_dir: Path) -> int:
     if args.source == "status":
-        return cmd_crawl_status(data_dir)
+        return cmd_distributed_status(args) if args.redis else cmd_crawl_status(data_dir)
+    if args.source in ("pause", "resume", "cancel"):
+        return cmd_control(args, data_dir)
     overrides = _parse_scrapy_settings(args.scrapy_settings)
     if args.source == "practices":
         if not args.start_urls and not args.seeds:
@@ -225,8 +237,9 @@ def cmd_crawl(args: argparse.Namespace, data_dir: Path) -> int:
             f"rerunning the same command (with --resume, if used) continues"
         )
     stats = run.stats or {}
+    where = "handed to Redis for `skinmap ingest`" if args.redis else "stored"
     print(
-        f"crawl run {run_id} finished: {stats.get('item_scraped_count', 0)} items stored, "
+        f"crawl run {run_id} finished: {stats.get('item_scraped_count', 0)} items {where}, "
         f"{stats.get('item_dropped_count', 0)} rejected; see `skinmap crawl status`"
     )
     if name == "directory":
@@ -267,7 +280,8 @@ def cmd_crawl_status(data_dir: Path) -> int:
             f"run {run.id:>4}  {run.source:<14} {run.status:<11} "
             f"started {run.started_at}  finished {run.finished_at or '-'}  "
             f"items {stats.get('item_scraped_count', 0)}  "
-            f"rejected {stats.get('item_dropped_count', 0)}  errors {len(run.errors or [])}"
+            f"rejected {stats.get('item_dropped_count', 0)}  "
+            f"unchanged pages {stats.get('skinmap/unchanged_pages', 0)}  errors {len(run.errors or [])}"
         )
         for error in (run.errors or [])[:5]:
             print(f"      error: {error}")
@@ -416,6 +430,9 @@ COMMANDS = {
     "index": cmd_index,
     "serve": cmd_serve,
     "demo": cmd_demo,
+    "ingest": cmd_ingest,
+    "publish": cmd_publish,
+    "follow": cmd_follow,
     "export": cmd_export,
     "admin": cmd_admin,
 }
@@ -424,7 +441,7 @@ COMMANDS = {
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parse(parser, argv)
-    if args.command != "crawl" or args.source == "status":
+    if args.command != "crawl" or args.source in ("status", "pause", "resume", "cancel"):
         # Scrapy installs its own log handler for crawls; a second one would print every line twice.
         logging.basicConfig(
             level=logging.DEBUG if args.verbose else logging.INFO,
@@ -454,6 +471,9 @@ USER_ERRORS = (
     ("index.settings", "BadSetting"),
     ("crawler.distributed", "RedisUnavailable"),
     ("crawler.distributed", "DistributedNotSupported"),
+    ("crawler.distributed", "BadDistributedSetting"),
+    ("crawler.ingest", "IngestStopped"),
+    ("skinmap.replica", "ReplicaError"),
     ("crawler.directories.config", "DirectoryConfigError"),
 )
 

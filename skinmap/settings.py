@@ -61,6 +61,19 @@ SETTINGS: tuple[Setting, ...] = (
         "8000",
         "Port `skinmap serve` listens on.",
     ),
+    Setting(
+        "SKINMAP_REDIS_LEASE_S",
+        "60",
+        "Distributed crawl: seconds a claimed site's lease lasts (renewed every third of it); a "
+        "dead worker's sites are re-queued once it runs out, and `skinmap ingest` takes over items "
+        "a stopped ingest left pending for this long.",
+    ),
+    Setting(
+        "SKINMAP_REDIS_WAIT_S",
+        "300",
+        "Distributed crawl: how long a worker (and `ingest --drain`) waits for an unreachable "
+        "Redis before it stops; nothing is lost either way.",
+    ),
 )
 
 BY_NAME = {setting.name: setting for setting in SETTINGS}

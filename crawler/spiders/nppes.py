@@ -9,13 +9,16 @@ state's ZIPs, then one more digit at a time) and each part is paged again (stats
 from __future__ import annotations
 
 import re
+from collections import Counter
 from functools import cache
 from urllib.parse import urlencode
 
 import scrapy
 
+from crawler.distributed import SiteTask
 from crawler.extract.nppes import NppesApiError, NppesFormatError, parse_npi_response
 from crawler.items import PracticeItem, PractitionerItem, utc_now
+from crawler.spiders.sharing import SharedSitesMixin
 
 TAXONOMY_DESCRIPTIONS = (
     "Dermatology",
@@ -55,7 +58,12 @@ def split_prefixes(state: str, prefix: str | None) -> list[str]:
     return [f"{prefix}{digit}" for digit in range(10)]
 
 
-class NppesSpider(scrapy.Spider):
+def task_root(state: str, taxonomy: str) -> str:
+    """The name of one query (state x taxonomy) as a unit of distributed work."""
+    return f"nppes|{state}|{taxonomy}"
+
+
+class NppesSpider(SharedSitesMixin, scrapy.Spider):
     name = "nppes"
     # Paging and ZIP splits are not link depth: the website DEPTH_LIMIT would cut queries short.
     custom_settings = {"DEPTH_LIMIT": 0}
@@ -76,13 +84,42 @@ class NppesSpider(scrapy.Spider):
         self.states = [s.strip().upper() for s in states or [] if s.strip()]
         self.taxonomies = list(taxonomies or TAXONOMY_DESCRIPTIONS)
         self.seen_npis: set[str] = set()
+        self.pending: Counter[str] = Counter()  # requests of a query not yet answered or failed
+        self.sites: dict = {}  # unused here; the shared-crawl mixin's per-task state
+        self.page_cache = None
+        self.start_urls = []
+
+    @classmethod
+    def from_crawler(cls, crawler, *args, **kwargs):
+        spider = super().from_crawler(crawler, *args, **kwargs)
+        if crawler.settings.get("SKINMAP_REDIS_URL"):
+            # Distributed (`--redis`): each (state, taxonomy) query is a task on the shared
+            # queue, with its paging and ZIP splits done by the worker that claimed it.
+            spider.connect_shared(crawler)
+            crawler.signals.connect(spider.shared_idle, signal=scrapy.signals.spider_idle)
+            crawler.signals.connect(spider.shared_closed, signal=scrapy.signals.spider_closed)
+        return spider
+
+    def shared_tasks(self) -> list[SiteTask]:
+        return [
+            SiteTask(task_root(state, taxonomy), ())
+            for state in self.states
+            for taxonomy in self.taxonomies
+        ]
+
+    def task_requests(self, task: SiteTask) -> list[scrapy.Request]:
+        _, state, taxonomy = task.root.split("|", 2)
+        return [self.page_request(state, taxonomy, 0, None)]
 
     def page_request(
         self, state: str, taxonomy: str, skip: int, prefix: str | None
     ) -> scrapy.Request:
+        root = task_root(state, taxonomy)
+        self.pending[root] += 1
         return scrapy.Request(
             query_url(self.api_url, state, taxonomy, skip, prefix),
             callback=self.parse,
+            errback=self.failed,
             meta={
                 "state": state,
                 "taxonomy": taxonomy,
@@ -90,15 +127,41 @@ class NppesSpider(scrapy.Spider):
                 "prefix": prefix,
                 "skinmap_uncapped": True,
             },
-            dont_filter=False,
+            # Every URL is unique (state, taxonomy, prefix, skip); counted requests must not be
+            # dropped silently by a duplicate filter.
+            dont_filter=self.shared is not None,
         )
 
+    def failed(self, failure):
+        meta = failure.request.meta
+        self.answered(task_root(meta["state"], meta["taxonomy"]))
+        return None
+
+    def answered(self, root: str) -> None:
+        self.pending[root] -= 1
+        if self.shared is not None and self.pending[root] <= 0:
+            self.site_answered(root)
+
     async def start(self):
+        if self.shared is not None:
+            for request in self.start_shared():
+                yield request
+            return
         for state in self.states:
             for taxonomy in self.taxonomies:
                 yield self.page_request(state, taxonomy, 0, None)
 
     def parse(self, response):
+        root = task_root(response.meta["state"], response.meta["taxonomy"])
+        # Next pages first (so the query's count never touches zero early), then its items.
+        output = list(self.read_page(response))
+        items = [thing for thing in output if not isinstance(thing, scrapy.Request)]
+        if self.shared is not None:
+            self.expect_items(root, items)
+        yield from output
+        self.answered(root)
+
+    def read_page(self, response):
         stats = self.crawler.stats
         try:
             records = parse_npi_response(response.body)

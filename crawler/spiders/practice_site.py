@@ -17,8 +17,9 @@ own JOBDIR is not used for this spider: after SIGKILL it remembers requests as s
 fetched, and it cannot restore the in-memory site aggregates.
 
 Distributed (`SKINMAP_REDIS_URL`, `skinmap crawl practices --redis URL`): processes share a queue of
-whole sites and a page duplicate filter in Redis (see crawler/distributed.py), so a site's pages are
-all read, and its items emitted, by the one process that claimed it. The journal is not used then.
+whole sites with leased claims, a page duplicate filter and an item stream in Redis (see
+crawler/distributed.py and crawler/spiders/sharing.py), so a site's pages are all read, and its
+items emitted, by the one process that holds it. The journal is not used then.
 """
 
 from __future__ import annotations
@@ -46,6 +47,7 @@ from crawler.extract.naming import choose_practice_name, practice_name_from_titl
 from crawler.extract.page import PageFacts, read_page_facts
 from crawler.extract.site import SiteState, read_page, site_items, strongest_evidence
 from crawler.items import utc_now
+from crawler.spiders.sharing import SharedSitesMixin
 
 # The spider's page and site readers live in crawler/extract (pure); these names are the spider's
 # vocabulary and stay importable from here.
@@ -96,7 +98,7 @@ def load_journal(path: Path) -> list[PageFacts]:
     return facts
 
 
-class PracticeSiteSpider(scrapy.Spider):
+class PracticeSiteSpider(SharedSitesMixin, scrapy.Spider):
     name = "practices"
 
     def __init__(self, start_urls=None, seeds: str | None = None, **kwargs):
@@ -112,7 +114,7 @@ class PracticeSiteSpider(scrapy.Spider):
         self.journal_path: Path | None = None
         self.journal = None
         self.depth_limit = 0
-        self.shared = None  # crawler.distributed.SharedCrawl when the crawl is shared via Redis
+        self.page_cache = None  # crawler.pagecache: validators and facts of pages seen before
 
     @classmethod
     def from_crawler(cls, crawler, *args, **kwargs):
@@ -123,9 +125,8 @@ class PracticeSiteSpider(scrapy.Spider):
         spider.journal_path = Path(journal) if journal else None
         spider.depth_limit = crawler.settings.getint("DEPTH_LIMIT")
         if crawler.settings.get("SKINMAP_REDIS_URL"):
-            from crawler.distributed import SharedCrawl
-
-            spider.shared = SharedCrawl.from_settings(crawler.settings)
+            spider.connect_shared(crawler)
+        spider.open_page_cache(crawler.settings)
         return spider
 
     def request(self, url: str, root: str, priority: int = 0) -> scrapy.Request | None:
@@ -133,11 +134,15 @@ class PracticeSiteSpider(scrapy.Spider):
         url = page_key(url)
         if url in self.requested or url in self.read:
             return None
-        if self.shared is not None and not self.shared.first_sighting(url, root):
+        if self.shared is not None and not self.first_sighting(url, root):
             self.crawler.stats.inc_value("skinmap/redis/pages_seen_elsewhere")
             return None
         self.requested.add(url)
         self.pending[root] += 1
+        meta: dict = {"skinmap_root": root}
+        cached = self.cached_page(url)
+        if cached is not None:  # ask "changed since?"; a 304 reaches parse() with these facts
+            meta.update(skinmap_cached=cached, handle_httpstatus_list=[304])
         # Our own dedupe replaces Scrapy's: a resumed crawl must re-ask what a killed one only queued.
         return scrapy.Request(
             url,
@@ -145,7 +150,8 @@ class PracticeSiteSpider(scrapy.Spider):
             errback=self.failed,
             priority=priority,
             dont_filter=True,
-            meta={"skinmap_root": root},
+            headers=cached.headers() if cached is not None else None,
+            meta=meta,
         )
 
     async def start(self):
@@ -189,23 +195,44 @@ class PracticeSiteSpider(scrapy.Spider):
         yield from self.answered(root)
 
     def read_response(self, response, root: str):
+        if response.status == 304:  # unchanged since the last crawl: what it said then
+            cached = response.meta.get("skinmap_cached")
+            state = self.page_state(response, root)
+            if cached is None or state is None:
+                return
+            self.crawler.stats.inc_value("skinmap/unchanged_pages")
+            yield from self.fold(state, response, PageFacts(**cached.facts))
+            return
         if not isinstance(response, TextResponse) or b"html" not in (
             response.headers.get(b"Content-Type") or b"text/html"
         ):
             return
+        state = self.page_state(response, root)
+        if state is None:
+            return
+        facts = read_page_facts(response.text, response.url, root, utc_now())
+        self.remember(response, facts)
+        yield from self.fold(state, response, facts)
+
+    def page_state(self, response, root: str) -> SiteState | None:
+        """The site state a page is read into, or None when it must not be (already read,
+        redirected off the site, or arriving after its site was emitted)."""
         state = self.sites.get(root)
         if state is None or site_root(response.url) != root:  # redirected to another site
             self.crawler.stats.inc_value("skinmap/offsite_redirect")
-            return
+            return None
         url = page_key(response.url)
         if url in self.read:  # reached again through a redirect or as index.html
-            return
+            return None
         if state.emitted:  # cannot happen while every request is counted; never overwrite
             self.crawler.stats.inc_value("skinmap/page_after_emit")
             self.logger.warning("page %s arrived after its site was emitted", response.url)
-            return
+            return None
         self.read.add(url)
-        facts = read_page_facts(response.text, response.url, root, utc_now())
+        return state
+
+    def fold(self, state: SiteState, response, facts: PageFacts):
+        """Add a page's facts to its site and request the links it gives."""
         state.add(facts)
         if self.journal is not None:
             self.journal.write(json.dumps(asdict(facts), separators=(",", ":")) + "\n")
@@ -216,7 +243,7 @@ class PracticeSiteSpider(scrapy.Spider):
             self.crawler.stats.inc_value("skinmap/depth_limited_pages")
             return
         for target, priority in facts.links:
-            request = self.request(target, root, priority)
+            request = self.request(target, root=state.root, priority=priority)
             if request is not None:
                 yield request
 
@@ -225,41 +252,8 @@ class PracticeSiteSpider(scrapy.Spider):
         self.pending[root] -= 1
         if self.pending[root] <= 0:
             yield from self.emit(root)
-            if self.shared is not None and self.shared.finish(root):
-                # Straight to the engine: yielded from here, DepthMiddleware would give the next
-                # site's home page this page's depth (and drop it past DEPTH_LIMIT).
-                for request in self.claim_sites(1):
-                    self.crawler.engine.crawl(request)
-
-    def start_shared(self) -> list[scrapy.Request]:
-        """Distributed mode: queue our start sites (once across processes), then claim some."""
-        from crawler.distributed import site_tasks
-
-        queued = self.shared.seed(site_tasks(self.start_urls, site_root))
-        self.crawler.stats.set_value("skinmap/redis/sites_seeded", queued)
-        return self.claim_sites(self.shared.sites_in_flight)
-
-    def claim_sites(self, wanted: int) -> list[scrapy.Request]:
-        """Claim up to `wanted` sites from the shared queue; the requests that start them.
-
-        Every request of a site is built (and so counted) before any is returned, as in start().
-        """
-        requests: list[scrapy.Request] = []
-        claimed = 0
-        while claimed < wanted:
-            task = self.shared.claim()
-            if task is None:
-                break
-            self.crawler.stats.inc_value("skinmap/redis/sites_claimed")
-            self.sites.setdefault(task.root, SiteState(root=task.root))
-            built = [self.request(url, task.root, priority=100) for url in task.start_urls]
-            built = [request for request in built if request is not None]
-            if built:
-                requests += built
-                claimed += 1
-            else:  # nothing left to fetch on it: it is done
-                self.shared.finish(task.root)
-        return requests
+            if self.shared is not None:
+                self.site_answered(root)
 
     def emit(self, root: str, at_idle: bool = False):
         state = self.sites.get(root)
@@ -268,6 +262,8 @@ class PracticeSiteSpider(scrapy.Spider):
         if at_idle:  # the safety net caught a site whose request count went wrong
             self.crawler.stats.inc_value("skinmap/sites_emitted_at_idle")
         items = site_items(state, utc_now())
+        if self.shared is not None:
+            self.expect_items(root, items)
         # Keep only the marker: a finished site's people and quotes need no memory any more.
         self.sites[root] = SiteState(root=root, pages=state.pages, emitted=True)
         self.crawler.stats.inc_value("skinmap/sites_emitted")
@@ -281,26 +277,18 @@ class PracticeSiteSpider(scrapy.Spider):
             )
             raise DontCloseSpider("emitting per-site items")
         if self.shared is not None:
-            # Claims still open here were emitted by the safety net (or had no page): done.
-            for root in list(self.shared.claims):
-                self.shared.finish(root)
-            # Exit only when the shared queue is empty too (sites seeded late or released).
-            requests = self.claim_sites(self.shared.sites_in_flight)
-            if requests:
-                for request in requests:
-                    self.crawler.engine.crawl(request)
-                raise DontCloseSpider("claimed more shared sites")
+            self.shared_idle()
 
     def flush(self, response):
         for root in list(self.sites):
             yield from self.emit(root, at_idle=True)
 
     def on_closed(self, spider, reason):
-        if self.shared is not None and self.shared.claims:
+        if self.shared is not None:
             # Interrupted: unfinished sites go back to the queue, to be crawled whole elsewhere.
-            released = self.shared.release()
-            self.crawler.stats.set_value("skinmap/redis/sites_released", len(released))
-            self.logger.warning("gave %d unfinished sites back to the shared queue", len(released))
+            self.shared_closed(reason)
+        if self.page_cache is not None:
+            self.page_cache.close()
         if self.journal is not None:
             self.journal.close()
             self.journal = None

@@ -4,8 +4,6 @@ processes sharing one crawl of the demo web (crawler/distributed.py)."""
 from __future__ import annotations
 
 import json
-import shutil
-import socket
 import subprocess
 import sys
 from collections import Counter
@@ -25,52 +23,15 @@ from crawler.distributed import (
 )
 from crawler.spiders.practice_site import site_root
 from tests.crawler.crawl_helpers import REPO, crawl_runs, stored_observations
-
-REDIS_SERVER = shutil.which("redis-server") or "/usr/bin/redis-server"
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+from tests.crawler.redis_helpers import RedisServer, free_port, skinmap
 
 
 @pytest.fixture(scope="module")
-def redis_url():
+def redis_url(tmp_path_factory):
     """A real, throwaway redis-server on a free loopback port (no persistence)."""
-    if not Path(REDIS_SERVER).exists():
-        pytest.skip(
-            "redis-server is not installed (Debian package redis-server; `make test` installs it)"
-        )
-    port = _free_port()
-    server = subprocess.Popen(
-        [
-            REDIS_SERVER,
-            "--port",
-            str(port),
-            "--bind",
-            "127.0.0.1",
-            "--save",
-            "",
-            "--appendonly",
-            "no",
-        ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    try:
-        # Redis says when it is ready; reading its log avoids polling with sleeps.
-        for line in server.stdout:
-            if "Ready to accept connections" in line:
-                break
-        else:
-            pytest.fail(f"redis-server exited with {server.wait()} before it was ready")
-        yield f"redis://127.0.0.1:{port}/0"
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
-        server.stdout.close()
+    server = RedisServer(tmp_path_factory.mktemp("redis")).start()
+    yield server.url
+    server.stop()
 
 
 @pytest.fixture
@@ -81,8 +42,10 @@ def redis_db(redis_url):
     server.close()
 
 
-def _worker(server, name: str, in_flight: int = 4) -> SharedCrawl:
-    return SharedCrawl(server=server, keys=RedisKeys("t"), worker=name, sites_in_flight=in_flight)
+def _worker(server, name: str, in_flight: int = 4, lease_s: float = 60) -> SharedCrawl:
+    return SharedCrawl(
+        server=server, keys=RedisKeys("t"), worker=name, sites_in_flight=in_flight, lease_s=lease_s
+    )
 
 
 # ------------------------------------------------------------------------------------ pure parts
@@ -110,21 +73,22 @@ def test_a_site_task_survives_its_redis_encoding():
 
 def test_one_crawl_keeps_all_its_keys_under_its_prefix():
     keys = RedisKeys("skinmap:crawl-7")
-    names = [keys.sites, keys.seeded, keys.done, keys.pages, keys.claimed("host:1")]
+    names = [keys.sites, keys.seeded, keys.done, keys.pages, keys.claims, keys.leases, keys.items]
+    names += [keys.control, keys.workers, keys.reaped, keys.site_pages("http://127.0.1.1:8000/")]
     assert all(name.startswith("skinmap:crawl-7:") for name in names)
     assert len(set(names)) == len(names)
 
 
 def test_an_unreachable_redis_is_reported_as_such():
     with pytest.raises(RedisUnavailable, match="cannot reach Redis"):
-        connect(f"redis://127.0.0.1:{_free_port()}/0")
+        connect(f"redis://127.0.0.1:{free_port()}/0")
 
 
-def test_only_the_practice_site_crawl_can_be_shared_through_redis(tmp_path):
+def test_only_the_practice_site_and_nppes_crawls_can_be_shared_through_redis(tmp_path):
     from crawler.run import run_spider
 
-    with pytest.raises(DistributedNotSupported, match="practice-site crawls only"):
-        run_spider("nppes", tmp_path, {"states": ["TX"]}, {}, redis_url="redis://127.0.0.1:1/0")
+    with pytest.raises(DistributedNotSupported, match="practice-site and NPPES crawls only"):
+        run_spider("cms", tmp_path, {"source": "x.csv"}, {}, redis_url="redis://127.0.0.1:1/0")
     assert not (tmp_path / "store.sqlite3").exists()  # refused before any crawl run is recorded
 
 
@@ -180,10 +144,12 @@ def test_a_finished_site_moves_from_the_claims_to_the_done_set(redis_db):
     worker = _worker(redis_db, "a")
     worker.seed(site_tasks(["http://127.0.1.1:8000/"], site_root))
     task = worker.claim()
-    assert redis_db.llen(worker.keys.claimed("a")) == 1
+    assert redis_db.hlen(worker.keys.claims) == 1
+    assert worker.live_leases() == 1
     assert worker.finish(task.root)
     assert not worker.finish(task.root)  # a second report of the same site changes nothing
-    assert redis_db.llen(worker.keys.claimed("a")) == 0
+    assert redis_db.hlen(worker.keys.claims) == 0
+    assert worker.live_leases() == 0
     assert redis_db.smembers(worker.keys.done) == {b"http://127.0.1.1:8000/"}
     assert worker.claims == {}
 
@@ -197,9 +163,61 @@ def test_released_sites_go_back_first_with_their_pages_forgotten(redis_db):
 
     assert leaving.release() == [task.root]
 
-    assert redis_db.llen(leaving.keys.claimed("a")) == 0
+    assert redis_db.hlen(leaving.keys.claims) == 0
     assert staying.claim() == task  # back at the head of the queue
     assert staying.first_sighting(task.root + "team.html", task.root)
+
+
+def _expire_now(redis_db, worker: SharedCrawl, root: str) -> None:
+    """Move a lease's expiry into the past, as the clock would (no sleeping in tests)."""
+    redis_db.zadd(worker.keys.leases, {root: 0})
+
+
+@pytest.mark.slow
+def test_an_expired_lease_is_requeued_by_another_worker_with_its_pages_forgotten(redis_db):
+    dead, alive = _worker(redis_db, "dead"), _worker(redis_db, "alive")
+    dead.seed(site_tasks(["http://127.0.1.1:8000/", "http://127.0.1.2:8000/"], site_root))
+    task = dead.claim()
+    assert dead.first_sighting(task.root + "team.html", task.root)
+    assert alive.reap() == []  # a live lease is left alone
+    _expire_now(redis_db, dead, task.root)
+
+    assert alive.reap() == [task.root]
+
+    assert redis_db.hlen(alive.keys.claims) == 0
+    assert alive.live_leases() == 0
+    assert int(redis_db.get(alive.keys.reaped)) == 1
+    assert alive.claim() == task  # at the head of the queue, before the never-claimed site
+    assert alive.first_sighting(task.root + "team.html", task.root)
+
+
+@pytest.mark.slow
+def test_renewing_pushes_the_lease_forward_and_reports_sites_taken_over(redis_db):
+    worker, other = _worker(redis_db, "a", lease_s=5), _worker(redis_db, "b")
+    worker.seed(site_tasks(["http://127.0.1.1:8000/"], site_root))
+    task = worker.claim()
+    first_expiry = redis_db.zscore(worker.keys.leases, task.root)
+    worker.lease_s = 600
+    assert worker.renew() == []
+    assert redis_db.zscore(worker.keys.leases, task.root) >= first_expiry + 500_000
+    # Its lease ran out and another worker took the site: renewing says so and extends nothing.
+    _expire_now(redis_db, worker, task.root)
+    other.reap()
+    assert other.claim() == task
+    assert worker.renew() == [task.root]
+
+
+@pytest.mark.slow
+def test_a_site_finished_after_its_lease_ran_out_leaves_the_queue(redis_db):
+    slow, other = _worker(redis_db, "slow"), _worker(redis_db, "other")
+    slow.seed(site_tasks(["http://127.0.1.1:8000/"], site_root))
+    task = slow.claim()
+    _expire_now(redis_db, slow, task.root)
+    other.reap()
+    assert slow.remaining() == 1
+    slow.finish(task.root)  # its items were handed over after all
+    assert slow.remaining() == 0
+    assert redis_db.sismember(slow.keys.done, task.root)
 
 
 # --------------------------------------------------------------- two crawler processes, one crawl
@@ -240,12 +258,13 @@ def test_two_processes_share_one_crawl_of_the_demo_web_fetching_every_page_once(
 ):
     from skinmap.demoweb import start_demo_web
 
-    shared_dir, single_dir = tmp_path / "shared", tmp_path / "single"
+    main_dir, single_dir = tmp_path / "main", tmp_path / "single"
+    worker_dirs = [tmp_path / f"worker-{n}" for n in (1, 2)]
     with start_demo_web() as web:
         roots = [site.url for site in web.sites]
         workers = [
             subprocess.Popen(
-                _crawl_argv(shared_dir, roots, "--redis", redis_url)
+                _crawl_argv(worker_dirs[n - 1], roots, "--redis", redis_url)
                 # Few sites in flight each, so the two processes interleave over the 24 sites.
                 + ["-s", "SKINMAP_REDIS_SITES_IN_FLIGHT=3"]
                 + ["-s", f"SKINMAP_FETCH_LOG={tmp_path / f'fetched-{n}.jsonl'}"],
@@ -264,9 +283,19 @@ def test_two_processes_share_one_crawl_of_the_demo_web_fetching_every_page_once(
     for worker, (_, stderr) in zip(workers, outputs, strict=True):
         assert worker.returncode == 0, stderr[-3000:]
     assert single.returncode == 0, single.stderr[-3000:]
+    ingest = subprocess.run(
+        skinmap(main_dir, "ingest", "--redis", redis_url, "--drain"),
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert ingest.returncode == 0, ingest.stderr[-3000:]
 
-    runs = crawl_runs(shared_dir)
+    runs = [run for worker_dir in worker_dirs for run in crawl_runs(worker_dir)]
     assert [run.status for run in runs] == ["finished", "finished"]
+    # The workers' own stores hold their runs only: the one system of record is main_dir.
+    assert all(stored_observations(worker_dir) == [] for worker_dir in worker_dirs)
 
     per_worker = [_fetched(tmp_path / f"fetched-{n}.jsonl") for n in (1, 2)]
     counts = Counter(url for urls in per_worker for url in urls)
@@ -278,18 +307,18 @@ def test_two_processes_share_one_crawl_of_the_demo_web_fetching_every_page_once(
     single_run = crawl_runs(single_dir)[0]
     assert sum(counts.values()) == single_run.stats["response_received_count"]
 
-    observations = [o for o in stored_observations(shared_dir) if o.source == "practice_site"]
+    observations = [o for o in stored_observations(main_dir) if o.source == "practice_site"]
     practices = [o.source_key for o in observations if o.kind == "practice"]
     assert sorted(practices) == sorted(roots)
-    # No repeats in the first place: items stored by the two runs add up to what the store holds.
+    # No repeats in the first place: items pushed by the two runs add up to what the store holds.
     stored = Counter()
     for run in runs:
-        stored["practice"] += run.stats.get("skinmap/stored/practice", 0)
-        stored["practitioner"] += run.stats.get("skinmap/stored/practitioner", 0)
+        stored["practice"] += run.stats.get("skinmap/pushed/practice", 0)
+        stored["practitioner"] += run.stats.get("skinmap/pushed/practitioner", 0)
     assert stored["practice"] == len(practices)
     assert stored["practitioner"] == len(observations) - len(practices)
-    assert _practitioners(shared_dir) == _practitioners(single_dir)
-    assert _practitioners(shared_dir)  # the demo web has physicians to find
+    assert _practitioners(main_dir) == _practitioners(single_dir)
+    assert _practitioners(main_dir)  # the demo web has physicians to find
 
     keys = RedisKeys()
     # Every page request went through the shared filter, and site affinity left it nothing to refuse.
@@ -297,7 +326,8 @@ def test_two_processes_share_one_crawl_of_the_demo_web_fetching_every_page_once(
     assert all("skinmap/redis/pages_seen_elsewhere" not in run.stats for run in runs)
     assert redis_db.llen(keys.sites) == 0
     assert {m.decode() for m in redis_db.smembers(keys.done)} == set(roots)
-    assert list(redis_db.scan_iter(keys.claimed("*"))) == []
+    assert redis_db.hlen(keys.claims) == 0
+    assert redis_db.xlen(keys.items) == 0  # all ingested
     assert all(urlsplit(url).hostname.startswith("127.0.1.") for url in counts)
 
 
@@ -339,6 +369,14 @@ def test_a_stopped_worker_gives_its_unfinished_sites_back_to_be_crawled_whole(
             timeout=120,
         )
         assert finishing.returncode == 0, finishing.stderr[-3000:]
+    ingest = subprocess.run(
+        skinmap(tmp_path / "main", "ingest", "--redis", redis_url, "--drain"),
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert ingest.returncode == 0, ingest.stderr[-3000:]
 
     first, second = crawl_runs(data_dir)
     assert first.status == "interrupted"
@@ -346,12 +384,12 @@ def test_a_stopped_worker_gives_its_unfinished_sites_back_to_be_crawled_whole(
     assert second.status == "finished"
     practices = [
         o.source_key
-        for o in stored_observations(data_dir)
+        for o in stored_observations(tmp_path / "main")
         if o.source == "practice_site" and o.kind == "practice"
     ]
     assert sorted(practices) == sorted(roots)
     # Released sites were not emitted by the stopped worker: every site was emitted once.
-    emitted = [run.stats.get("skinmap/stored/practice", 0) for run in (first, second)]
+    emitted = [run.stats.get("skinmap/pushed/practice", 0) for run in (first, second)]
     assert sum(emitted) == len(roots)
     assert redis_db.llen(RedisKeys().sites) == 0
-    assert list(redis_db.scan_iter(RedisKeys().claimed("*"))) == []
+    assert redis_db.hlen(RedisKeys().claims) == 0

@@ -169,3 +169,18 @@ def test_two_connections_writing_at_once_both_succeed(data_dir):
     finally:
         for store in stores:
             store.close()
+
+
+def test_a_delivery_applied_before_is_skipped_and_a_bad_batch_writes_nothing(store):
+    first = practitioner(fetched_at="2026-11-01T00:00:00Z")
+    again = practitioner(fetched_at="2026-11-20T00:00:00Z")
+    assert store.record_deliveries(None, [("d-1", first)]) == 1
+    assert store.record_deliveries(None, [("d-1", again), ("d-2", again)]) == 1
+    (stored,) = store.observations()
+    assert stored.last_seen == "2026-11-20T00:00:00Z"  # d-2 applied, the repeated d-1 skipped
+    assert store.delivery_count() == 2
+    bad = practitioner()
+    bad.payload["name"] = ""
+    with pytest.raises(InvalidObservation):
+        store.record_deliveries(None, [("d-3", first), ("d-4", bad)])
+    assert store.delivery_count() == 2
