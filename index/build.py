@@ -38,6 +38,7 @@ from index.query import lay_stems, lay_terms
 from index.records import Listing
 from index.schema import SkinmapSchema, document_for, text_analyzer
 from index.store import Store
+from index.suggest import SPELLING_FILE, SpellingVocabulary
 from index.termrows import TERM_ROWS_FILE, frequent_terms, read_postings, write_term_rows
 
 log = logging.getLogger(__name__)
@@ -254,7 +255,8 @@ def _build_procs(count: int) -> int:
 
 
 def write_generation(path: Path, listings: list[Listing]) -> None:
-    """Write the Whoosh index, then `listings.jsonl` and `columns.bin` in Whoosh docnum order."""
+    """Write the Whoosh index, its term rows and "did you mean" vocabulary, then `listings.jsonl`
+    and `columns.bin` in Whoosh docnum order."""
     path.mkdir(parents=True)
     storage = FileStorage(str(path), supports_mmap=False)
     ix = storage.create_index(SkinmapSchema())
@@ -303,6 +305,8 @@ def write_generation(path: Path, listings: list[Listing]) -> None:
             frequent_terms(reader, ("name", "text")),
             lambda fieldname, term: read_postings(reader, fieldname, term),
         )
+        # "did you mean" reads this when the generation opens, not on the first misspelling
+        SpellingVocabulary.from_reader(reader).write(path / SPELLING_FILE)
     ix.close()
     columns = DocColumns()
     with open(path / LISTINGS_FILE, "wb") as handle:

@@ -36,7 +36,7 @@ from index.patches import PATCHES_FILE, Patch, read_patches
 from index.query import ParsedQuery
 from index.ranking import Ranked, column_quality, rank_matches
 from index.records import Listing
-from index.suggest import SpellingVocabulary
+from index.suggest import SPELLING_FILE, SpellingVocabulary
 from index.termrows import TERM_ROWS_FILE, TermRows, read_postings
 
 # Per generation: recent ranked result lists (patients repeat popular searches) and the postings of
@@ -111,20 +111,35 @@ class Generation:
         self._postings: OrderedDict[tuple[str, str], tuple[array, array]] = OrderedDict()
         self._postings_size = 0
         self._rows: OrderedDict[tuple[str, str, str], bytes | None] = OrderedDict()
-        self._spelling: SpellingVocabulary | None = None
+        # "did you mean": written by the build (index.suggest), so loading it is one small read
+        self._spelling: SpellingVocabulary | None = SpellingVocabulary.read(path / SPELLING_FILE)
         # Browsing everyone, and everyone who offers microneedling (what every lay term such as
         # "acne scars" asks for): the commonest lists, worth having before the first patient asks.
         for offers_only in (False, True):
             rank_matches(self, None, ParsedQuery(), offers_only, None, 0.0)
+        # Opening a Whoosh searcher reads every segment's term index (milliseconds): one is opened
+        # now, for the first thread that searches, so the first patient does not pay for it.
+        self._spare: Searcher | None = self.ix.searcher()
+
+    def take_searcher(self) -> Searcher:
+        """A searcher for one thread: the one opened with the generation, then new ones."""
+        with self._lock:
+            spare, self._spare = self._spare, None
+        return spare if spare is not None else self.ix.searcher()
 
     def spelling(self, searcher: Searcher) -> SpellingVocabulary:
-        # Built on the first misspelling, not at open: most generations never need it. Two threads
-        # racing here build the same value, so no lock is needed.
+        # Loaded at open from the build's file; only a generation written before that file existed
+        # builds it here, on the first misspelling. Two threads racing here build the same value,
+        # so no lock is needed.
         if self._spelling is None:
             self._spelling = SpellingVocabulary.from_searcher(searcher)
         return self._spelling
 
     def close(self) -> None:
+        with self._lock:
+            spare, self._spare = self._spare, None
+        if spare is not None:
+            spare.close()
         self.ix.close()
 
     # --- listings -------------------------------------------------------------------------------

@@ -188,7 +188,7 @@ class SearchService:
             old = getattr(local, "searcher", None)
             if old is not None:
                 self._forget(old)
-            local.searcher = generation.ix.searcher()
+            local.searcher = generation.take_searcher()
             local.generation = generation
             with self._lock:
                 self._searchers.append(local.searcher)
