@@ -37,6 +37,7 @@ from index.people import people_as_built, read_people
 from index.query import lay_stems, lay_terms
 from index.records import Listing
 from index.schema import SkinmapSchema, document_for, text_analyzer
+from index.segment import write_index
 from index.store import Store
 from index.suggest import SPELLING_FILE, SpellingVocabulary
 from index.termrows import TERM_ROWS_FILE, frequent_terms, read_postings, write_term_rows
@@ -250,7 +251,7 @@ def _listing_json(listing: Listing) -> str:
 
 
 def _build_procs(count: int) -> int:
-    # Whoosh's multiprocess writer pays a process start-up and pickling; worth it only for big builds.
+    # A forked segment writer costs a process start-up; worth it only for big builds.
     return min(BUILD_PROCS, os.cpu_count() or 1) if count >= PARALLEL_BUILD_MIN_DOCS else 1
 
 
@@ -258,35 +259,29 @@ def write_generation(path: Path, listings: list[Listing]) -> None:
     """Write the Whoosh index, its term rows and "did you mean" vocabulary, then `listings.jsonl`
     and `columns.bin` in Whoosh docnum order."""
     path.mkdir(parents=True)
-    storage = FileStorage(str(path), supports_mmap=False)
-    ix = storage.create_index(SkinmapSchema())
     # Lay terms count in each offering listing's text length as if they were indexed (index.schema).
     lay_words = word_count(" ".join(lay_terms()))
-    procs = _build_procs(len(listings))
-    if procs > 1:
-        # multisegment: each process keeps its own segment, so there is no final merge pass
-        writer = ix.writer(procs=procs, limitmb=WRITER_LIMIT_MB, multisegment=True)
-    else:
-        writer = ix.writer(limitmb=WRITER_LIMIT_MB)
-    lengths: list[tuple[int, int]] = []
-    try:
-        for listing in listings:
-            document = document_for(listing)
-            text_length = word_count(document["text"])
-            if listing.offers_microneedling:
-                text_length += lay_words
-            lengths.append((word_count(document["name"]), text_length))
-            writer.add_document(**document)
-    except BaseException:
-        writer.cancel()
-        raise
-    writer.commit()
-    order = list(range(len(listings)))
+
+    def to_document(listing: Listing) -> tuple[dict, tuple[int, int]]:
+        document = document_for(listing)
+        text_length = word_count(document["text"])
+        if listing.offers_microneedling:
+            text_length += lay_words
+        return document, (word_count(document["name"]), text_length)
+
+    # One pass per segment (index.segment: analysis cached per word, postings written a block at a
+    # time), one segment per core, written in parallel; docnums follow the listings' order.
+    lengths: list[tuple[int, int]] = write_index(
+        path,
+        SkinmapSchema(),
+        listings,
+        to_document,
+        procs=_build_procs(len(listings)),
+        limitmb=WRITER_LIMIT_MB,
+    )
+    ix = FileStorage(str(path), supports_mmap=False).open_index()
+    order = range(len(listings))  # index.segment.write_index keeps the listings' order
     with ix.reader() as reader:
-        if len(list(reader.leaf_readers())) > 1:
-            # Several segments: docnums follow the segments, not the order documents were added.
-            position = {listing.id: number for number, listing in enumerate(listings)}
-            order = [position[stored["id"]] for _, stored in reader.iter_docs()]
         offered = bytearray(1 if listings[number].offers_microneedling else 0 for number in order)
         manifest = Manifest(
             lay_terms_implied=True,
