@@ -112,6 +112,8 @@ class Generation:
         self._postings_size = 0
         self._rows: OrderedDict[tuple[str, str, str], bytes | None] = OrderedDict()
         # "did you mean": written by the build (index.suggest), so loading it is one small read
+        # small per-generation tables computed on first use (index.ranking's BM25 norms)
+        self.scratch: dict = {}
         self._spelling: SpellingVocabulary | None = SpellingVocabulary.read(path / SPELLING_FILE)
         # Browsing everyone, and everyone who offers microneedling (what every lay term such as
         # "acne scars" asks for): the commonest lists, worth having before the first patient asks.

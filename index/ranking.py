@@ -8,7 +8,9 @@ build, search_web or crawler.
 
 from __future__ import annotations
 
+import itertools
 import math
+import operator
 from array import array
 from collections import Counter
 from collections.abc import Iterable
@@ -34,6 +36,7 @@ FRESH_DAYS = 365
 # BM25F's free parameters (Whoosh's defaults), applied per field and summed.
 BM25_K1 = 1.2
 BM25_B = 0.75
+ROW_SCAN_SHARE = 16  # scan a term's dense row, not its postings, when in 1/16 of the documents
 
 
 def quality(listing: Listing, now: datetime) -> float:
@@ -106,7 +109,7 @@ def rank_matches(
         if offers_only:
             docs = [d for d in docs if offers[d] == yes]
         rank = generation.name_rank()
-        docs.sort(key=lambda d: (stale[d], distances[d], rank[d]))
+        docs = _ordered(docs, stale, map(distances.__getitem__, docs), rank)
         order = array("I", docs)
         miles = array("d", map(distances.__getitem__, docs))
     elif parsed.terms:
@@ -115,8 +118,8 @@ def rank_matches(
         if offers_only:
             docs = [d for d in docs if offers[d] == yes]
         quality, rank = generation.quality, generation.name_rank()
-        docs.sort(key=rank.__getitem__)
-        docs.sort(key=lambda d: (stale[d], -scores[d] * quality[d]))  # stable: name breaks ties
+        weighted = map(operator.mul, map(scores.__getitem__, docs), map(quality.__getitem__, docs))
+        docs = _ordered(docs, stale, map(operator.neg, weighted), rank)
         order = array("I", docs)
     else:
         order = generation.default_order()
@@ -125,6 +128,17 @@ def rank_matches(
     ranked = Ranked(order=order, distances=miles, facets=facets(columns, order))
     generation.remember(key, ranked)
     return ranked
+
+
+def _ordered(docs: list[int], stale: bytearray, keys: Iterable[float], rank: array) -> list[int]:
+    """docs by (stale, key, name rank), `keys` in docs' order. Three stable sorts on one-type keys
+    fetched by C callables (Python's sort compares floats and small ints fast, tuples slowly)."""
+    key_of = dict(zip(docs, keys, strict=True))
+    docs = sorted(docs, key=rank.__getitem__)
+    docs.sort(key=key_of.__getitem__)
+    if any(map(stale.__getitem__, docs)):
+        docs.sort(key=stale.__getitem__)
+    return docs
 
 
 def facets(columns: DocColumns, order: Iterable[int]) -> dict[str, int]:
@@ -174,7 +188,6 @@ def text_scores(
             if frequency:
                 sources[term].append((fieldname, boost, lengths, frequency, extra))
     scores = None if candidates is None else dict.fromkeys(candidates, 0.0)
-    k1, b = BM25_K1, BM25_B
     order = sorted(terms, key=lambda t: sum(source[3] for source in sources[t]))
     for term in order:
         if scores is not None and not scores:
@@ -182,16 +195,74 @@ def text_scores(
         term_scores: dict[int, float] = {}
         for fieldname, boost, lengths, frequency, extra in sources[term]:
             idf = boost * (math.log(count / (frequency + 1)) + 1)
-            average = generation.avg_length[fieldname] or 1.0
-            for docnum, weight in _weights(generation, searcher, fieldname, term, scores, extra):
-                norm = k1 * ((1 - b) + b * lengths[docnum] / average)
-                score = idf * (weight * (k1 + 1)) / (weight + norm)
-                term_scores[docnum] = term_scores.get(docnum, 0.0) + score
+            found = _field_scores(
+                generation, searcher, (fieldname, term, frequency), scores, extra, idf, lengths
+            )
+            if not term_scores:
+                term_scores = found
+            else:
+                get = term_scores.get
+                term_scores.update({d: get(d, 0.0) + s for d, s in found.items()})
         if scores is None:
             scores = term_scores
         else:
             scores = {d: s + scores[d] for d, s in term_scores.items()}
     return scores or {}
+
+
+def _norms(generation: Generation, fieldname: str, lengths: array) -> list[float]:
+    """BM25's length normalisation k1 * (1 - b + b * length / average), by length (cached)."""
+    key = ("norms", fieldname, len(lengths))
+    table = generation.scratch.get(key)
+    if table is None:
+        average = generation.avg_length[fieldname] or 1.0
+        k1, b = BM25_K1, BM25_B
+        longest = max(lengths, default=0)
+        table = [k1 * ((1 - b) + b * length / average) for length in range(longest + 1)]
+        generation.scratch[key] = table
+    return table
+
+
+def _field_scores(
+    generation: Generation,
+    searcher: Searcher,
+    source: tuple[str, str, int],  # field name, term, document frequency
+    within: dict[int, float] | None,
+    extra: float,
+    idf: float,
+    lengths: array,
+) -> dict[int, float]:
+    """docnum -> BM25 of the term in one field, for the documents `within` (all when None).
+
+    A term's weights are small whole numbers and a field's lengths few, so the score is looked up
+    in a table by length (weight 1, the common case) and the loops run in C (map, compress)."""
+    fieldname, term, frequency = source
+    norms = _norms(generation, fieldname, lengths)
+    k1 = BM25_K1
+    indexed = generation.indexed
+    # A dense row costs a pass over every document without candidates: worth it only for a term
+    # in a good share of them (postings cost Python work per posting, a row C work per document).
+    dense = within is not None or frequency * ROW_SCAN_SHARE >= indexed
+    row = None if extra or not dense else generation.row(fieldname, term)
+    if row is not None:
+        if within is None:
+            docs = list(itertools.compress(range(indexed), row))
+        else:
+            candidates = [d for d in within if d < indexed] if generation.patched else list(within)
+            docs = list(itertools.compress(candidates, map(row.__getitem__, candidates)))
+        weights = list(map(row.__getitem__, docs))
+    else:
+        pairs = list(_weights(generation, searcher, fieldname, term, within, extra))
+        docs = [d for d, _ in pairs]
+        weights = [w for _, w in pairs]
+    ones = [idf * (k1 + 1) / (1 + norm) for norm in norms]
+    doc_lengths = map(lengths.__getitem__, docs)
+    if weights.count(1) == len(weights):
+        return dict(zip(docs, map(ones.__getitem__, doc_lengths), strict=True))
+    return {
+        d: (ones[n] if w == 1 else idf * (w * (k1 + 1)) / (w + norms[n]))
+        for d, w, n in zip(docs, weights, doc_lengths, strict=True)
+    }
 
 
 def _weights(

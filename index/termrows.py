@@ -9,6 +9,7 @@ candidates. Rare terms keep using their (short) Whoosh postings.
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 from array import array
@@ -38,13 +39,20 @@ def read_postings(reader: IndexReader, fieldname: str, term: str) -> tuple[array
         if (fieldname, text) not in leaf:
             continue
         matcher = leaf.postings(fieldname, text)
-        if isinstance(matcher, W3LeafMatcher):
+        if isinstance(matcher, W3LeafMatcher) and not matcher._byteids:
             while matcher.is_active():
-                matcher._read_ids()
-                matcher._read_weights()
-                ids = matcher._ids
-                docnums.extend(ids if base == 0 else [docnum + base for docnum in ids])
-                weights.extend(matcher._weights)
+                # the block's (delta-coded ids, weights, values), decoded here in C rather than
+                # by Whoosh's generator, one Python step per id
+                if matcher._data is None:
+                    matcher._read_data()
+                deltas, block_weights = matcher._data[0], matcher._data[1]
+                ids = itertools.accumulate(deltas)
+                docnums.extend(ids if base == 0 else map(base.__add__, ids))
+                if block_weights is None or isinstance(block_weights, float):
+                    one = 1.0 if block_weights is None else block_weights
+                    weights.extend(array("f", (one,)) * matcher._blocklength)
+                else:
+                    weights.extend(block_weights)
                 matcher._next_block()
         else:
             while matcher.is_active():
