@@ -129,6 +129,12 @@ class Generation:
             spare, self._spare = self._spare, None
         return spare if spare is not None else self.ix.searcher()
 
+    def surely_absent(self, term: str) -> bool:
+        """True when no indexed document has this stemmed word, known without touching the index:
+        the build's vocabulary lists every word of the text field, which holds every name word."""
+        spelling = self._spelling
+        return spelling is not None and term not in spelling.known_stems
+
     def spelling(self, searcher: Searcher) -> SpellingVocabulary:
         # Loaded at open from the build's file; only a generation written before that file existed
         # builds it here, on the first misspelling. Two threads racing here build the same value,

@@ -100,7 +100,14 @@ def rank_matches(
     offers, stale, removed = columns.offers, columns.stale, generation.removed
     yes = OFFERS_CODES[True]
     miles = None
-    if place is not None:
+    if (
+        place is not None
+        and parsed.terms
+        and not all(term_sources(generation, searcher, parsed.terms).values())
+    ):
+        # a word no listing has (a typo, usually): no match anywhere, so no distances to compute
+        order, miles = array("I"), array("d")
+    elif place is not None:
         distances = generation.within(place.lat, place.lon, radius)
         docs = [d for d in distances if not removed[d]]
         if parsed.terms and docs:
@@ -156,24 +163,20 @@ def facets(columns: DocColumns, order: Iterable[int]) -> dict[str, int]:
     return dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
 
 
-def text_scores(
-    generation, searcher: Searcher, terms: list[str], candidates: Iterable[int] | None = None
-) -> dict[int, float]:
-    """BM25F over the name (boosted) and text fields; every term must match one of them.
-
-    Terms go rarest first, so the set still in play shrinks fast; once it is known (after the
-    first term, or from `candidates`, e.g. the people near a place) a frequent term is looked up
-    in its dense row for just those documents instead of reading all its postings. Lay terms
-    count once in the text of every listing that offers microneedling when the generation left
-    them out of the index (index.schema.document_for).
-    """
+def term_sources(
+    generation: Generation, searcher: Searcher, terms: list[str]
+) -> dict[str, list[tuple[str, float, array, int, float]]]:
+    """term -> the fields it occurs in: (field name, boost, lengths, document frequency, the
+    frequency lay terms add when implied). A term with no field matches nothing."""
     reader = searcher.reader()
-    count = max(1, reader.doc_count_all())
     implied = generation.manifest.lay_terms_implied
     lay = lay_stems() if implied else frozenset()
     sources: dict[str, list[tuple[str, float, array, int, float]]] = {}
+    absent = generation.surely_absent
     for term in terms:
         sources[term] = []
+        if term not in lay and absent(term):
+            continue
         for fieldname, boost, lengths in (
             ("name", NAME_BOOST, generation.columns.name_len),
             ("text", 1.0, generation.columns.text_len),
@@ -187,7 +190,26 @@ def text_scores(
                 )
             if frequency:
                 sources[term].append((fieldname, boost, lengths, frequency, extra))
+    return sources
+
+
+def text_scores(
+    generation, searcher: Searcher, terms: list[str], candidates: Iterable[int] | None = None
+) -> dict[int, float]:
+    """BM25F over the name (boosted) and text fields; every term must match one of them.
+
+    Terms go rarest first, so the set still in play shrinks fast; once it is known (after the
+    first term, or from `candidates`, e.g. the people near a place) a frequent term is looked up
+    in its dense row for just those documents instead of reading all its postings. Lay terms
+    count once in the text of every listing that offers microneedling when the generation left
+    them out of the index (index.schema.document_for).
+    """
+    reader = searcher.reader()
+    count = max(1, reader.doc_count_all())
+    sources = term_sources(generation, searcher, terms)
     scores = None if candidates is None else dict.fromkeys(candidates, 0.0)
+    if not all(sources.values()):
+        return {}  # a word no listing has: nothing matches every word
     order = sorted(terms, key=lambda t: sum(source[3] for source in sources[t]))
     for term in order:
         if scores is not None and not scores:

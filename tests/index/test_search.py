@@ -204,6 +204,17 @@ def test_the_did_you_mean_vocabulary_is_written_by_the_build_and_loaded_at_open(
     assert generation._spelling == SpellingVocabulary.from_searcher(searcher)
 
 
+def test_words_no_listing_has_are_known_absent_without_the_index(service):
+    generation, _ = service._current()
+    assert generation.surely_absent("xylophon")
+    assert not generation.surely_absent("vanc")  # Omar Vance's stemmed name
+    assert service.search(SearchRequest(q="xylophone")).total == 0
+    assert service.search(SearchRequest(q="xylophone", near="78701", radius=200)).total == 0
+    assert names(service.search(SearchRequest(q="vance", near="78701", radius=200))) == [
+        "Omar Vance"
+    ]
+
+
 def test_a_generation_without_the_vocabulary_file_still_suggests(built, tmp_path):
     import shutil
 
