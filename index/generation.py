@@ -8,7 +8,9 @@ opens and swaps generations is index.search. Must not import the store, search_w
 
 from __future__ import annotations
 
+import bisect
 import itertools
+import operator
 import os
 import threading
 import time
@@ -49,6 +51,38 @@ ROW_CACHE_SIZE = 32  # dense term rows: doc_count bytes each
 _YES_TABLE = bytes(1 if code == OFFERS_CODES[True] else 0 for code in range(256))
 
 
+class IdIndex:
+    """listing id -> docnum without a dictionary of every id (tens of MB at a national size):
+    a build writes the listings sorted by id, so a binary search over the id column finds one;
+    ids that are not in sorted order (a generation built otherwise, listings added by patches)
+    go into a small dictionary."""
+
+    def __init__(self, ids: list[str]) -> None:
+        self._ids = ids
+        self._sorted = len(ids)  # the prefix of `ids` known to be in strictly increasing order
+        if not all(map(operator.lt, ids, itertools.islice(ids, 1, None))):
+            self._sorted = 0
+        self._extra: dict[str, int] = (
+            {} if self._sorted else {listing_id: d for d, listing_id in enumerate(ids)}
+        )
+
+    def get(self, listing_id: str, default: int | None = None) -> int | None:
+        found = self._extra.get(listing_id)
+        if found is not None:
+            return found
+        ids, end = self._ids, self._sorted
+        position = bisect.bisect_left(ids, listing_id, 0, end)
+        if position < end and ids[position] == listing_id:
+            return position
+        return default
+
+    def __setitem__(self, listing_id: str, docnum: int) -> None:
+        self._extra[listing_id] = docnum
+
+    def __contains__(self, listing_id: str) -> bool:
+        return self.get(listing_id) is not None
+
+
 class Generation:
     """One opened index generation: Whoosh for the words, flat columns (index.columns) for everything
     else. Only the listings on the page being rendered are read from listings.jsonl.
@@ -73,7 +107,7 @@ class Generation:
             raise ColumnsError(f"{path}: columns and index disagree on the document count")
         columns = self.columns
         self.indexed = len(columns)  # documents in the Whoosh index; patches may add more
-        self.docnum_by_id = {listing_id: docnum for docnum, listing_id in enumerate(columns.ids)}
+        self.docnum_by_id = IdIndex(columns.ids)
         now = time.time()
         self.quality = array(
             "d",
@@ -108,6 +142,7 @@ class Generation:
         self._default: tuple[int, array] | None = None
         self._results_size = 0
         self._results: OrderedDict[tuple, Ranked] = OrderedDict()
+        self._browse: dict[tuple, Ranked] = {}
         self._postings: OrderedDict[tuple[str, str], tuple[array, array]] = OrderedDict()
         self._postings_size = 0
         self._rows: OrderedDict[tuple[str, str, str], bytes | None] = OrderedDict()
@@ -213,13 +248,27 @@ class Generation:
     def cached_ranking(self, key: tuple) -> Ranked | None:
         """A query's ranked list from the result cache (index.ranking.rank_matches makes the key)."""
         with self._lock:
+            found = self._browse.get(key)
+            if found is not None:
+                return found
             found = self._results.get(key)
             if found is not None:
                 self._results.move_to_end(key)
             return found
 
     def remember(self, key: tuple, ranked: Ranked) -> None:
-        """Cache a query's ranked list; the oldest go once the count or total size bound is passed."""
+        """Cache a query's ranked list; the oldest go once the count or total size bound is passed.
+
+        Browsing (no words, no place: everyone, or everyone who offers microneedling) is kept
+        aside, outside the bounds: two lists per patch version, computed when the generation
+        opens, which every specialty-only search pages through; at a national size each is as
+        long as the whole size bound and would evict every other cached result."""
+        _version, terms, _offers, where = key
+        if not terms and where is None:
+            with self._lock:
+                self._browse = {k: v for k, v in self._browse.items() if k[0] == self.version}
+                self._browse[key] = ranked
+            return
         with self._lock:
             previous = self._results.pop(key, None)
             if previous is not None:
@@ -279,6 +328,7 @@ class Generation:
                 )
                 self.version += 1
                 self._results.clear()
+                self._browse.clear()
         return len(patches)
 
     def _apply(self, patch: Patch) -> None:
