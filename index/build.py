@@ -14,6 +14,7 @@ import os
 import re
 import shutil
 import time
+from array import array
 from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -50,6 +51,9 @@ KEEP_PREVIOUS = 2  # generations kept besides the live one, for rollback
 WRITER_LIMIT_MB = 256  # per writer process: at 128 a 100k build spills and merges runs, 2.5x slower
 BUILD_PROCS = 2  # the issue's machines have 2 cores
 PARALLEL_BUILD_MIN_DOCS = 5_000
+# The build process's share of the documents when it writes a segment beside others: it also
+# writes listings.jsonl meanwhile, about a third of the work of a segment per listing.
+LISTINGS_SHARE = 0.4
 _GEN_RE = re.compile(r"^gen-(\d+)$")
 
 
@@ -269,8 +273,21 @@ def write_generation(path: Path, listings: list[Listing]) -> None:
             text_length += lay_words
         return document, (word_count(document["name"]), text_length)
 
+    columns = DocColumns()
+
+    def write_listings() -> None:
+        # listings.jsonl and the columns but for the lengths, while the other segment is written
+        with open(path / LISTINGS_FILE, "wb") as handle:
+            for listing in listings:
+                line = (_listing_json(listing) + "\n").encode("utf-8")
+                handle.write(line)
+                columns.append(listing, len(line), 0, 0)
+            handle.flush()
+            os.fsync(handle.fileno())
+
     # One pass per segment (index.segment: analysis cached per word, postings written a block at a
-    # time), one segment per core, written in parallel; docnums follow the listings' order.
+    # time), one segment per core, written in parallel; docnums follow the listings' order. This
+    # process writes a smaller first run, then the listings file while the others finish.
     lengths: list[tuple[int, int]] = write_index(
         path,
         SkinmapSchema(),
@@ -278,7 +295,11 @@ def write_generation(path: Path, listings: list[Listing]) -> None:
         to_document,
         procs=_build_procs(len(listings)),
         limitmb=WRITER_LIMIT_MB,
+        while_waiting=write_listings,
+        first_share=LISTINGS_SHARE,
     )
+    columns.name_len = array("H", [min(65535, name) for name, _ in lengths])
+    columns.text_len = array("H", [min(65535, text) for _, text in lengths])
     ix = FileStorage(str(path), supports_mmap=False).open_index()
     order = range(len(listings))  # index.segment.write_index keeps the listings' order
     with ix.reader() as reader:
@@ -303,15 +324,6 @@ def write_generation(path: Path, listings: list[Listing]) -> None:
         # "did you mean" reads this when the generation opens, not on the first misspelling
         SpellingVocabulary.from_reader(reader).write(path / SPELLING_FILE)
     ix.close()
-    columns = DocColumns()
-    with open(path / LISTINGS_FILE, "wb") as handle:
-        for number in order:
-            listing = listings[number]
-            line = (_listing_json(listing) + "\n").encode("utf-8")
-            handle.write(line)
-            columns.append(listing, len(line), *lengths[number])
-        handle.flush()
-        os.fsync(handle.fileno())
     columns.write(path / COLUMNS_FILE)
     manifest.write(path / MANIFEST_FILE)
 

@@ -255,6 +255,8 @@ def write_index(
     to_document: Callable[[object], tuple[dict, object]],
     procs: int = 1,
     limitmb: int = 128,
+    while_waiting: Callable[[], None] | None = None,
+    first_share: float | None = None,
 ) -> list:
     """A fresh Whoosh index at `path` with one document per item, in order (docnum = position);
     `to_document(item)` gives the document's fields and a small side value, and the side values
@@ -263,16 +265,24 @@ def write_index(
     With procs > 1 the items are cut into that many contiguous runs, each written as its own
     segment by its own forked process; the segments are then listed in run order in one table of
     contents, so docnums still follow the items' order. No merge pass: a reader reads the segments
-    one after the other.
+    one after the other. `while_waiting` runs in this process once its own run is written, while
+    the others may still be writing theirs (with a smaller `first_share` of the items for this
+    process, so that it finishes with them).
     """
     storage = FileStorage(str(path), supports_mmap=False)
     storage.create_index(schema).close()
     sides: list = []
     if procs <= 1 or len(items) < 2 * procs:
         _write_part_into(storage, schema, _documents(items, to_document, sides), limitmb)
+        if while_waiting is not None:
+            while_waiting()
         return sides
-    size = -(-len(items) // procs)
-    runs = [items[start : start + size] for start in range(0, len(items), size)]
+    share = 1 / procs if first_share is None else min(max(first_share, 0.05), 1 / procs)
+    first = max(1, round(len(items) * share))
+    size = -(-(len(items) - first) // (procs - 1))
+    runs = [items[:first]] + [
+        items[start : start + size] for start in range(first, len(items), size)
+    ]
     context = multiprocessing.get_context("fork")
     parts = [Path(tempfile.mkdtemp(prefix="part-", dir=path)) for _ in runs[1:]]
     pipes = [context.Pipe(duplex=False) for _ in runs[1:]]
@@ -286,6 +296,8 @@ def write_index(
         for child in children:
             child.start()
         _write_part_into(storage, schema, _documents(runs[0], to_document, sides), limitmb)
+        if while_waiting is not None:
+            while_waiting()
         for child, (receiver, sender) in zip(children, pipes, strict=True):
             sender.close()
             with contextlib.suppress(EOFError):  # it died: its exit code says so below

@@ -9,6 +9,7 @@ candidates. Rare terms keep using their (short) Whoosh postings.
 
 from __future__ import annotations
 
+import collections
 import itertools
 import json
 import os
@@ -94,8 +95,11 @@ def write_term_rows(
         for fieldname, term, _ in chosen:
             row = bytearray(doc_count)
             docnums, weights = postings(fieldname, term)
-            for docnum, weight in zip(docnums, weights, strict=True):
-                row[docnum] = min(255, max(1, round(weight)))
+            rounded = list(map(round, weights))
+            if rounded and (min(rounded) < 1 or max(rounded) > 255):
+                rounded = [min(255, max(1, weight)) for weight in rounded]
+            # scattered by a C loop (map over the row's __setitem__), not a Python one
+            collections.deque(map(row.__setitem__, docnums, rounded), maxlen=0)
             rows += row
             header["rows"].append([fieldname, term])
         handle.write(json.dumps(header).encode("utf-8") + b"\n")
