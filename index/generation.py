@@ -33,7 +33,7 @@ from index.columns import (
     columns_from_listings,
     parse_time,
 )
-from index.geo import GeoGrid
+from index.geo import GeoGrid, distances_within
 from index.patches import PATCHES_FILE, Patch, read_patches
 from index.query import ParsedQuery
 from index.ranking import Ranked, column_quality, rank_matches
@@ -294,6 +294,21 @@ class Generation:
             while len(self._rows) > ROW_CACHE_SIZE:
                 self._rows.popitem(last=False)
         return row
+
+    def within_of(
+        self, docs: Iterable[int], lat: float, lon: float, miles: float
+    ) -> dict[int, float]:
+        """`within` for just these (indexed, unpatched) documents: their own locations from the
+        columns, found by binary search on the docnum-ordered location column."""
+        columns = self.columns
+        loc_doc, loc_lat, loc_lon = columns.loc_doc, columns.loc_lat, columns.loc_lon
+        left, right = bisect.bisect_left, bisect.bisect_right
+        points = (
+            (d, loc_lat[i], loc_lon[i])
+            for d in docs
+            for i in range(left(loc_doc, d), right(loc_doc, d))
+        )
+        return distances_within(points, lat, lon, miles)
 
     def within(self, lat: float, lon: float, miles: float) -> dict[int, float]:
         found = self.grid.within(lat, lon, miles)

@@ -36,7 +36,11 @@ FRESH_DAYS = 365
 # BM25F's free parameters (Whoosh's defaults), applied per field and summed.
 BM25_K1 = 1.2
 BM25_B = 0.75
-ROW_SCAN_SHARE = 16  # scan a term's dense row, not its postings, when in 1/16 of the documents
+# text before place when the rarest word's documents, times this, are fewer than the place's points
+# (matching a document by its words costs a few times what measuring its distance does)
+TEXT_FIRST_FACTOR = 3
+ROW_SCAN_SHARE = 16
+NORMS_TABLE_SIZE = 256  # field lengths with a precomputed BM25 norm (longer ones grow the table)  # scan a term's dense row, not its postings, when in 1/16 of the documents
 
 
 def quality(listing: Listing, now: datetime) -> float:
@@ -107,6 +111,17 @@ def rank_matches(
     ):
         # a word no listing has (a typo, usually): no match anywhere, so no distances to compute
         order, miles = array("I"), array("d")
+    elif place is not None and _text_first(generation, searcher, parsed.terms, place, radius):
+        # the words are rarer than the people near the place: match them, then measure just those
+        matching = text_scores(generation, searcher, parsed.terms)
+        distances = generation.within_of(sorted(matching), place.lat, place.lon, radius)
+        docs = [d for d in distances if not removed[d]]
+        if offers_only:
+            docs = [d for d in docs if offers[d] == yes]
+        rank = generation.name_rank()
+        docs = _ordered(docs, stale, map(distances.__getitem__, docs), rank)
+        order = array("I", docs)
+        miles = array("d", map(distances.__getitem__, docs))
     elif place is not None:
         distances = generation.within(place.lat, place.lon, radius)
         docs = [d for d in distances if not removed[d]]
@@ -135,6 +150,18 @@ def rank_matches(
     ranked = Ranked(order=order, distances=miles, facets=facets(columns, order))
     generation.remember(key, ranked)
     return ranked
+
+
+def _text_first(generation: Generation, searcher, terms: list[str], place, radius: float) -> bool:
+    """Whether to match the words before the place: when the rarest word is in fewer documents
+    than the place's grid cells hold points (and no patch has moved anyone)."""
+    if not terms or generation.patched:
+        return False
+    sources = term_sources(generation, searcher, terms)
+    rarest = min(sum(source[3] for source in sources[term]) for term in terms)
+    return rarest * TEXT_FIRST_FACTOR < generation.grid.candidate_count(
+        place.lat, place.lon, radius
+    )
 
 
 def _ordered(docs: list[int], stale: bytearray, keys: Iterable[float], rank: array) -> list[int]:
@@ -232,15 +259,16 @@ def text_scores(
     return scores or {}
 
 
-def _norms(generation: Generation, fieldname: str, lengths: array) -> list[float]:
-    """BM25's length normalisation k1 * (1 - b + b * length / average), by length (cached)."""
-    key = ("norms", fieldname, len(lengths))
+def _norms(generation: Generation, fieldname: str, longest: int) -> list[float]:
+    """BM25's length normalisation k1 * (1 - b + b * length / average), by length, for lengths up
+    to at least `longest` (cached per generation, grown on demand)."""
+    key = ("norms", fieldname)
     table = generation.scratch.get(key)
-    if table is None:
+    if table is None or len(table) <= longest:
         average = generation.avg_length[fieldname] or 1.0
         k1, b = BM25_K1, BM25_B
-        longest = max(lengths, default=0)
-        table = [k1 * ((1 - b) + b * length / average) for length in range(longest + 1)]
+        size = max(NORMS_TABLE_SIZE, longest + 1)
+        table = [k1 * ((1 - b) + b * length / average) for length in range(size)]
         generation.scratch[key] = table
     return table
 
@@ -259,7 +287,6 @@ def _field_scores(
     A term's weights are small whole numbers and a field's lengths few, so the score is looked up
     in a table by length (weight 1, the common case) and the loops run in C (map, compress)."""
     fieldname, term, frequency = source
-    norms = _norms(generation, fieldname, lengths)
     k1 = BM25_K1
     indexed = generation.indexed
     # A dense row costs a pass over every document without candidates: worth it only for a term
@@ -277,8 +304,9 @@ def _field_scores(
         pairs = list(_weights(generation, searcher, fieldname, term, within, extra))
         docs = [d for d, _ in pairs]
         weights = [w for _, w in pairs]
+    doc_lengths = list(map(lengths.__getitem__, docs))
+    norms = _norms(generation, fieldname, max(doc_lengths, default=0))
     ones = [idf * (k1 + 1) / (1 + norm) for norm in norms]
-    doc_lengths = map(lengths.__getitem__, docs)
     if weights.count(1) == len(weights):
         return dict(zip(docs, map(ones.__getitem__, doc_lengths), strict=True))
     return {
