@@ -178,11 +178,16 @@ class Generation:
             self._spelling = SpellingVocabulary.from_searcher(searcher)
         return self._spelling
 
-    def close(self) -> None:
+    def release_spare(self) -> None:
+        """Close the searcher opened with the generation if no thread took it (when a newer
+        generation goes live: this one is dropped, not closed, as threads may still use it)."""
         with self._lock:
             spare, self._spare = self._spare, None
         if spare is not None:
             spare.close()
+
+    def close(self) -> None:
+        self.release_spare()
         self.ix.close()
 
     # --- listings -------------------------------------------------------------------------------

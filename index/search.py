@@ -163,13 +163,15 @@ class SearchService:
             if self._generation is None or self._generation.name != name:
                 path = index_dir(self.data_dir) / name
                 try:
-                    self._generation = Generation(name, path)
+                    previous, self._generation = self._generation, Generation(name, path)
                 except (OSError, KeyError, ValueError, WhooshIndexError) as error:
                     # Keep serving the generation we have (or none: requests then get
                     # IndexUnavailable); a broken CURRENT must not take the service down.
                     log.error("cannot open index generation %s: %s", path, error)
                 else:
                     log.info("serving index generation %s", name)
+                    if previous is not None:
+                        previous.release_spare()  # its first searcher, if no thread took it
             if self._generation is not None:
                 try:
                     self._generation.apply_patches()
