@@ -43,10 +43,10 @@ from whoosh.searching import Searcher
 from index.build import current_generation, index_dir
 from index.generation import Generation
 from index.geo import UnknownPlace, place_for, warm_gazetteer
-from index.query import SearchError, parse_patient_text
+from index.query import SearchError, lay_stems, parse_patient_text
 from index.ranking import rank_matches
 from index.records import SPECIALTY_SLUGS, Listing
-from index.suggest import suggest
+from index.suggest import suggest, warm_suggest
 
 __all__ = ["IndexUnavailable", "SearchError", "SearchPage", "SearchRequest", "SearchService"]
 
@@ -143,8 +143,10 @@ class SearchService:
         self._checked_at = -math.inf
         self._searchers: list[Searcher] = []
         self._closed = False
-        # Loaded now rather than by the first patient who types a place.
+        # Loaded now rather than by the first patient who types a place, a word or a typo.
         warm_gazetteer()
+        lay_stems()
+        warm_suggest()
         self._refresh(force=True)
 
     # --- generations and searchers ----------------------------------------------------------------

@@ -45,6 +45,13 @@ def _analyzer():
     return text_analyzer()
 
 
+def warm_suggest() -> None:
+    """Build what the first "did you mean" would otherwise build (the analyzer, a typo's stems
+    and rapidfuzz's first comparison), so no patient's request pays for it."""
+    vocabulary = SpellingVocabulary(terms={"microneedling": 0}, names={}, known_stems=frozenset())
+    correct_word("microneedlng", vocabulary)
+
+
 @dataclass
 class SpellingVocabulary:
     """The words "did you mean" may suggest: the procedure and specialty vocabulary first, then the
