@@ -1,10 +1,13 @@
-"""skinmap benchmarks: the Whoosh design against SQLite FTS5 + R-tree, same data, same run.
+"""skinmap benchmarks: the Whoosh design against two baselines, SQLite FTS5 + R-tree and tantivy,
+same data, same query mix, same run.
 
-`python -m benchmarks.run --quick` (10k listings, under a minute; `--n 100000` for one other size)
-ends with the one line other tooling reads: `bench: n=… text_geo_p95_vs_fts5=… text_p95_vs_fts5=… http_vs_fts5=…
-build_docs_per_s=… rss_mb=…`. `--full` adds 100k (and 1M with --million); `--write-readme`
-rewrites the README's benchmark table. Ratios are Whoosh / FTS5: below 1.0 Whoosh is faster
-(for latency) — except http_vs_fts5, which is requests/s, where above 1.0 Whoosh is faster.
+`python -m benchmarks.run --quick` (10k listings, about a minute; `--n 100000` for one other size)
+ends with the one line other tooling reads: `bench: n=… text_geo_p95_vs_fts5=… text_p95_vs_fts5=…
+http_vs_fts5=… build_docs_per_s=… rss_mb=… text_geo_p95_vs_tantivy=… text_p95_vs_tantivy=…
+place_p95_vs_tantivy=… specialty_p95_vs_tantivy=… zero_p95_vs_fts5=… build_vs_fts5=… …`.
+`--full` adds 100k (and 1M with --million); `--write-readme` rewrites the README's benchmark table.
+Latency ratios are skinmap ÷ baseline (below 1.0 skinmap is faster); build and HTTP ratios are
+docs/s or requests/s, skinmap ÷ baseline (above 1.0 skinmap is faster). See benchmarks.report.
 """
 
 from __future__ import annotations
@@ -13,7 +16,6 @@ import argparse
 import http.client
 import json
 import os
-import platform
 import re
 import shutil
 import signal
@@ -28,13 +30,18 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from benchmarks.fts5_baseline import BaselineSearch
+from benchmarks.report import bench_line, markdown_table, ratios, write_readme
 from benchmarks.synth import QUERY_MIX
+from benchmarks.tantivy_baseline import TantivySearch
 from index.search import SearchRequest, SearchService
 
 REPO = Path(__file__).resolve().parents[1]
-README = REPO / "README.md"
-TABLE_START = "<!-- bench:start -->"
-TABLE_END = "<!-- bench:end -->"
+ENGINES = ("whoosh", "fts5", "tantivy")
+APPS = {
+    "whoosh": "search_web.app:create_app",
+    "fts5": "benchmarks.fts5_app:create_app",
+    "tantivy": "benchmarks.tantivy_app:create_app",
+}
 ROUNDS_IN_PROCESS = 20  # each round runs the whole query mix once
 HTTP_REQUESTS = 600  # per server configuration; bounded, loopback only
 HTTP_CLIENTS = 8
@@ -106,7 +113,7 @@ def baseline_search(baseline: BaselineSearch):
 def in_process(data_dir: Path) -> dict:
     """Cold: a fresh service per round (no result cache warmed); warm: one service, repeated."""
     results: dict = {}
-    for engine in ("whoosh", "fts5"):
+    for engine in ENGINES:
         cold: dict[str, list[float]] = {}
         for _ in range(max(3, ROUNDS_IN_PROCESS // 4)):
             service, search = _open(engine, data_dir)
@@ -130,6 +137,8 @@ def _open(engine: str, data_dir: Path):
     if engine == "whoosh":
         service = SearchService(data_dir)
         return service, whoosh_search(service)
+    if engine == "tantivy":
+        return None, baseline_search(TantivySearch(data_dir / "tantivy"))
     baseline = BaselineSearch(data_dir / "baseline.sqlite3")
     return None, baseline_search(baseline)
 
@@ -179,9 +188,7 @@ class Server:
 
 def start_server(engine: str, data_dir: Path, workers: int) -> Server:
     port = _free_port()
-    factory = (
-        "search_web.app:create_app" if engine == "whoosh" else "benchmarks.fts5_app:create_app"
-    )
+    factory = APPS[engine]
     env = dict(os.environ, SKINMAP_DATA_DIR=str(data_dir))
     process = subprocess.Popen(
         [sys.executable, "-m", "uvicorn", "--factory", factory, "--host", "127.0.0.1"]
@@ -244,7 +251,7 @@ def load(port: int, requests: int, clients: int) -> dict:
 def over_http(data_dir: Path, workers_list: tuple[int, ...]) -> dict:
     results: dict = {}
     for workers in workers_list:
-        for engine in ("whoosh", "fts5"):
+        for engine in ENGINES:
             server = start_server(engine, data_dir, workers)
             try:
                 load(server.port, 50, 2)  # warm-up
@@ -264,94 +271,12 @@ def run_size(n: int, workers_list: tuple[int, ...]) -> dict:
     with tempfile.TemporaryDirectory(prefix=f"skinmap-bench-{n}-") as tmp:
         data_dir = Path(tmp)
         report: dict = {"n": n, "build": {}}
-        for engine in ("whoosh", "fts5"):
+        for engine in ENGINES:
             report["build"][engine] = build_engine(engine, n, data_dir)
         report["query"] = in_process(data_dir)
         report["http"] = over_http(data_dir, workers_list) if workers_list else {}
         shutil.rmtree(data_dir / "index", ignore_errors=True)
     return report
-
-
-def ratios(report: dict) -> dict[str, float]:
-    q = report["query"]
-
-    def ratio(kind: str, label: str, pct: str = "p95") -> float:
-        base = q["fts5"][kind][label][pct]
-        return round(q["whoosh"][kind][label][pct] / base, 2) if base else float("nan")
-
-    out = {
-        "text_geo_p95_vs_fts5": ratio("cold", "text_geo"),
-        "text_p95_vs_fts5": ratio("cold", "text"),
-        "text_warm_p95_vs_fts5": ratio("warm", "text"),
-    }
-    http = report.get("http") or {}
-    if "whoosh_w1" in http and "fts5_w1" in http:
-        out["http_vs_fts5"] = round(
-            http["whoosh_w1"]["req_per_s"] / http["fts5_w1"]["req_per_s"], 2
-        )
-    return out
-
-
-def bench_line(report: dict) -> str:
-    r = ratios(report)
-    http = report.get("http") or {}
-    rss = http.get("whoosh_w1", {}).get("rss_mb_per_worker")
-    return (
-        f"bench: n={report['n']} text_geo_p95_vs_fts5={r['text_geo_p95_vs_fts5']:.2f} "
-        f"text_p95_vs_fts5={r['text_p95_vs_fts5']:.2f} http_vs_fts5={r.get('http_vs_fts5', float('nan')):.2f} "
-        f"build_docs_per_s={report['build']['whoosh']['docs_per_s']} "
-        f"rss_mb={rss if rss is not None else 'nan'}"
-    )
-
-
-def markdown_table(reports: list[dict]) -> str:
-    lines = [
-        f"Measured {time.strftime('%Y-%m-%d')} on {platform.machine()}, {os.cpu_count()} cores, "
-        f"Python {platform.python_version()}; reproduce with `make bench`.",
-        "",
-        "| n | measure | SQLite FTS5 + R-tree | skinmap Whoosh | ratio |",
-        "|---|---|---|---|---|",
-    ]
-    for report in reports:
-        n = f"{report['n']:,}"
-        b = report["build"]
-        lines.append(
-            f"| {n} | build docs/s | {b['fts5']['docs_per_s']:,} | {b['whoosh']['docs_per_s']:,} | "
-            f"{b['whoosh']['docs_per_s'] / b['fts5']['docs_per_s']:.2f} |"
-        )
-        lines.append(
-            f"| {n} | build peak RSS MB / size MB | {b['fts5']['peak_rss_mb']} / {b['fts5']['size_mb']} | "
-            f"{b['whoosh']['peak_rss_mb']} / {b['whoosh']['size_mb']} | |"
-        )
-        q = report["query"]
-        for kind in ("cold", "warm"):
-            for label in ("text", "specialty", "text_geo", "geo", "zero", "misspelled"):
-                f, w = q["fts5"][kind][label], q["whoosh"][kind][label]
-                lines.append(
-                    f"| {n} | {label} {kind} p50/p95/p99 ms | {f['p50']}/{f['p95']}/{f['p99']} | "
-                    f"{w['p50']}/{w['p95']}/{w['p99']} | {w['p95'] / f['p95']:.2f} |"
-                    if f["p95"]
-                    else f"| {n} | {label} {kind} | {f} | {w} | |"
-                )
-        for key, value in sorted((report.get("http") or {}).items()):
-            if key.startswith("whoosh"):
-                base = report["http"].get(key.replace("whoosh", "fts5"), {})
-                lines.append(
-                    f"| {n} | HTTP {key.split('_')[1]} req/s, p99 ms, RSS MB/worker | "
-                    f"{base.get('req_per_s')}, {base.get('p99')}, {base.get('rss_mb_per_worker')} | "
-                    f"{value['req_per_s']}, {value['p99']}, {value['rss_mb_per_worker']} | "
-                    f"{value['req_per_s'] / base['req_per_s']:.2f} |"
-                )
-    return "\n".join(lines)
-
-
-def write_readme(table: str) -> None:
-    text = README.read_text()
-    if TABLE_START not in text:
-        raise SystemExit(f"README.md has no {TABLE_START} … {TABLE_END} block to rewrite")
-    head, rest = text.split(TABLE_START, 1)
-    _, tail = rest.split(TABLE_END, 1)
-    README.write_text(f"{head}{TABLE_START}\n{table}\n{TABLE_END}{tail}")
 
 
 def main() -> None:

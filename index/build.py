@@ -14,6 +14,7 @@ import os
 import re
 import shutil
 import time
+from array import array
 from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -37,7 +38,9 @@ from index.people import people_as_built, read_people
 from index.query import lay_stems, lay_terms
 from index.records import Listing
 from index.schema import SkinmapSchema, document_for, text_analyzer
+from index.segment import write_index
 from index.store import Store
+from index.suggest import SPELLING_FILE, SpellingVocabulary
 from index.termrows import TERM_ROWS_FILE, frequent_terms, read_postings, write_term_rows
 
 log = logging.getLogger(__name__)
@@ -48,6 +51,9 @@ KEEP_PREVIOUS = 2  # generations kept besides the live one, for rollback
 WRITER_LIMIT_MB = 256  # per writer process: at 128 a 100k build spills and merges runs, 2.5x slower
 BUILD_PROCS = 2  # the issue's machines have 2 cores
 PARALLEL_BUILD_MIN_DOCS = 5_000
+# The build process's share of the documents when it writes a segment beside others: it also
+# writes listings.jsonl meanwhile, about a third of the work of a segment per listing.
+LISTINGS_SHARE = 0.4
 _GEN_RE = re.compile(r"^gen-(\d+)$")
 
 
@@ -249,42 +255,54 @@ def _listing_json(listing: Listing) -> str:
 
 
 def _build_procs(count: int) -> int:
-    # Whoosh's multiprocess writer pays a process start-up and pickling; worth it only for big builds.
+    # A forked segment writer costs a process start-up; worth it only for big builds.
     return min(BUILD_PROCS, os.cpu_count() or 1) if count >= PARALLEL_BUILD_MIN_DOCS else 1
 
 
 def write_generation(path: Path, listings: list[Listing]) -> None:
-    """Write the Whoosh index, then `listings.jsonl` and `columns.bin` in Whoosh docnum order."""
+    """Write the Whoosh index, its term rows and "did you mean" vocabulary, then `listings.jsonl`
+    and `columns.bin` in Whoosh docnum order."""
     path.mkdir(parents=True)
-    storage = FileStorage(str(path), supports_mmap=False)
-    ix = storage.create_index(SkinmapSchema())
     # Lay terms count in each offering listing's text length as if they were indexed (index.schema).
     lay_words = word_count(" ".join(lay_terms()))
-    procs = _build_procs(len(listings))
-    if procs > 1:
-        # multisegment: each process keeps its own segment, so there is no final merge pass
-        writer = ix.writer(procs=procs, limitmb=WRITER_LIMIT_MB, multisegment=True)
-    else:
-        writer = ix.writer(limitmb=WRITER_LIMIT_MB)
-    lengths: list[tuple[int, int]] = []
-    try:
-        for listing in listings:
-            document = document_for(listing)
-            text_length = word_count(document["text"])
-            if listing.offers_microneedling:
-                text_length += lay_words
-            lengths.append((word_count(document["name"]), text_length))
-            writer.add_document(**document)
-    except BaseException:
-        writer.cancel()
-        raise
-    writer.commit()
-    order = list(range(len(listings)))
+
+    def to_document(listing: Listing) -> tuple[dict, tuple[int, int]]:
+        document = document_for(listing)
+        text_length = word_count(document["text"])
+        if listing.offers_microneedling:
+            text_length += lay_words
+        return document, (word_count(document["name"]), text_length)
+
+    columns = DocColumns()
+
+    def write_listings() -> None:
+        # listings.jsonl and the columns but for the lengths, while the other segment is written
+        with open(path / LISTINGS_FILE, "wb") as handle:
+            for listing in listings:
+                line = (_listing_json(listing) + "\n").encode("utf-8")
+                handle.write(line)
+                columns.append(listing, len(line), 0, 0)
+            handle.flush()
+            os.fsync(handle.fileno())
+
+    # One pass per segment (index.segment: analysis cached per word, postings written a block at a
+    # time), one segment per core, written in parallel; docnums follow the listings' order. This
+    # process writes a smaller first run, then the listings file while the others finish.
+    lengths: list[tuple[int, int]] = write_index(
+        path,
+        SkinmapSchema(),
+        listings,
+        to_document,
+        procs=_build_procs(len(listings)),
+        limitmb=WRITER_LIMIT_MB,
+        while_waiting=write_listings,
+        first_share=LISTINGS_SHARE,
+    )
+    columns.name_len = array("H", [min(65535, name) for name, _ in lengths])
+    columns.text_len = array("H", [min(65535, text) for _, text in lengths])
+    ix = FileStorage(str(path), supports_mmap=False).open_index()
+    order = range(len(listings))  # index.segment.write_index keeps the listings' order
     with ix.reader() as reader:
-        if len(list(reader.leaf_readers())) > 1:
-            # Several segments: docnums follow the segments, not the order documents were added.
-            position = {listing.id: number for number, listing in enumerate(listings)}
-            order = [position[stored["id"]] for _, stored in reader.iter_docs()]
         offered = bytearray(1 if listings[number].offers_microneedling else 0 for number in order)
         manifest = Manifest(
             lay_terms_implied=True,
@@ -303,16 +321,9 @@ def write_generation(path: Path, listings: list[Listing]) -> None:
             frequent_terms(reader, ("name", "text")),
             lambda fieldname, term: read_postings(reader, fieldname, term),
         )
+        # "did you mean" reads this when the generation opens, not on the first misspelling
+        SpellingVocabulary.from_reader(reader).write(path / SPELLING_FILE)
     ix.close()
-    columns = DocColumns()
-    with open(path / LISTINGS_FILE, "wb") as handle:
-        for number in order:
-            listing = listings[number]
-            line = (_listing_json(listing) + "\n").encode("utf-8")
-            handle.write(line)
-            columns.append(listing, len(line), *lengths[number])
-        handle.flush()
-        os.fsync(handle.fileno())
     columns.write(path / COLUMNS_FILE)
     manifest.write(path / MANIFEST_FILE)
 

@@ -8,7 +8,9 @@ opens and swaps generations is index.search. Must not import the store, search_w
 
 from __future__ import annotations
 
+import bisect
 import itertools
+import operator
 import os
 import threading
 import time
@@ -31,12 +33,12 @@ from index.columns import (
     columns_from_listings,
     parse_time,
 )
-from index.geo import GeoGrid
+from index.geo import GeoGrid, distances_within
 from index.patches import PATCHES_FILE, Patch, read_patches
 from index.query import ParsedQuery
 from index.ranking import Ranked, column_quality, rank_matches
 from index.records import Listing
-from index.suggest import SpellingVocabulary
+from index.suggest import SPELLING_FILE, SpellingVocabulary
 from index.termrows import TERM_ROWS_FILE, TermRows, read_postings
 
 # Per generation: recent ranked result lists (patients repeat popular searches) and the postings of
@@ -47,6 +49,38 @@ POSTINGS_CACHE_SIZE = 2_000_000
 ROW_CACHE_SIZE = 32  # dense term rows: doc_count bytes each
 
 _YES_TABLE = bytes(1 if code == OFFERS_CODES[True] else 0 for code in range(256))
+
+
+class IdIndex:
+    """listing id -> docnum without a dictionary of every id (tens of MB at a national size):
+    a build writes the listings sorted by id, so a binary search over the id column finds one;
+    ids that are not in sorted order (a generation built otherwise, listings added by patches)
+    go into a small dictionary."""
+
+    def __init__(self, ids: list[str]) -> None:
+        self._ids = ids
+        self._sorted = len(ids)  # the prefix of `ids` known to be in strictly increasing order
+        if not all(map(operator.lt, ids, itertools.islice(ids, 1, None))):
+            self._sorted = 0
+        self._extra: dict[str, int] = (
+            {} if self._sorted else {listing_id: d for d, listing_id in enumerate(ids)}
+        )
+
+    def get(self, listing_id: str, default: int | None = None) -> int | None:
+        found = self._extra.get(listing_id)
+        if found is not None:
+            return found
+        ids, end = self._ids, self._sorted
+        position = bisect.bisect_left(ids, listing_id, 0, end)
+        if position < end and ids[position] == listing_id:
+            return position
+        return default
+
+    def __setitem__(self, listing_id: str, docnum: int) -> None:
+        self._extra[listing_id] = docnum
+
+    def __contains__(self, listing_id: str) -> bool:
+        return self.get(listing_id) is not None
 
 
 class Generation:
@@ -73,7 +107,7 @@ class Generation:
             raise ColumnsError(f"{path}: columns and index disagree on the document count")
         columns = self.columns
         self.indexed = len(columns)  # documents in the Whoosh index; patches may add more
-        self.docnum_by_id = {listing_id: docnum for docnum, listing_id in enumerate(columns.ids)}
+        self.docnum_by_id = IdIndex(columns.ids)
         now = time.time()
         self.quality = array(
             "d",
@@ -108,23 +142,52 @@ class Generation:
         self._default: tuple[int, array] | None = None
         self._results_size = 0
         self._results: OrderedDict[tuple, Ranked] = OrderedDict()
+        self._browse: dict[tuple, Ranked] = {}
         self._postings: OrderedDict[tuple[str, str], tuple[array, array]] = OrderedDict()
         self._postings_size = 0
         self._rows: OrderedDict[tuple[str, str, str], bytes | None] = OrderedDict()
-        self._spelling: SpellingVocabulary | None = None
+        # "did you mean": written by the build (index.suggest), so loading it is one small read
+        # small per-generation tables computed on first use (index.ranking's BM25 norms)
+        self.scratch: dict = {}
+        self._spelling: SpellingVocabulary | None = SpellingVocabulary.read(path / SPELLING_FILE)
         # Browsing everyone, and everyone who offers microneedling (what every lay term such as
         # "acne scars" asks for): the commonest lists, worth having before the first patient asks.
         for offers_only in (False, True):
             rank_matches(self, None, ParsedQuery(), offers_only, None, 0.0)
+        # Opening a Whoosh searcher reads every segment's term index (milliseconds): one is opened
+        # now, for the first thread that searches, so the first patient does not pay for it.
+        self._spare: Searcher | None = self.ix.searcher()
+
+    def take_searcher(self) -> Searcher:
+        """A searcher for one thread: the one opened with the generation, then new ones."""
+        with self._lock:
+            spare, self._spare = self._spare, None
+        return spare if spare is not None else self.ix.searcher()
+
+    def surely_absent(self, term: str) -> bool:
+        """True when no indexed document has this stemmed word, known without touching the index:
+        the build's vocabulary lists every word of the text field, which holds every name word."""
+        spelling = self._spelling
+        return spelling is not None and term not in spelling.known_stems
 
     def spelling(self, searcher: Searcher) -> SpellingVocabulary:
-        # Built on the first misspelling, not at open: most generations never need it. Two threads
-        # racing here build the same value, so no lock is needed.
+        # Loaded at open from the build's file; only a generation written before that file existed
+        # builds it here, on the first misspelling. Two threads racing here build the same value,
+        # so no lock is needed.
         if self._spelling is None:
             self._spelling = SpellingVocabulary.from_searcher(searcher)
         return self._spelling
 
+    def release_spare(self) -> None:
+        """Close the searcher opened with the generation if no thread took it (when a newer
+        generation goes live: this one is dropped, not closed, as threads may still use it)."""
+        with self._lock:
+            spare, self._spare = self._spare, None
+        if spare is not None:
+            spare.close()
+
     def close(self) -> None:
+        self.release_spare()
         self.ix.close()
 
     # --- listings -------------------------------------------------------------------------------
@@ -190,13 +253,27 @@ class Generation:
     def cached_ranking(self, key: tuple) -> Ranked | None:
         """A query's ranked list from the result cache (index.ranking.rank_matches makes the key)."""
         with self._lock:
+            found = self._browse.get(key)
+            if found is not None:
+                return found
             found = self._results.get(key)
             if found is not None:
                 self._results.move_to_end(key)
             return found
 
     def remember(self, key: tuple, ranked: Ranked) -> None:
-        """Cache a query's ranked list; the oldest go once the count or total size bound is passed."""
+        """Cache a query's ranked list; the oldest go once the count or total size bound is passed.
+
+        Browsing (no words, no place: everyone, or everyone who offers microneedling) is kept
+        aside, outside the bounds: two lists per patch version, computed when the generation
+        opens, which every specialty-only search pages through; at a national size each is as
+        long as the whole size bound and would evict every other cached result."""
+        _version, terms, _offers, where = key
+        if not terms and where is None:
+            with self._lock:
+                self._browse = {k: v for k, v in self._browse.items() if k[0] == self.version}
+                self._browse[key] = ranked
+            return
         with self._lock:
             previous = self._results.pop(key, None)
             if previous is not None:
@@ -222,6 +299,21 @@ class Generation:
             while len(self._rows) > ROW_CACHE_SIZE:
                 self._rows.popitem(last=False)
         return row
+
+    def within_of(
+        self, docs: Iterable[int], lat: float, lon: float, miles: float
+    ) -> dict[int, float]:
+        """`within` for just these (indexed, unpatched) documents: their own locations from the
+        columns, found by binary search on the docnum-ordered location column."""
+        columns = self.columns
+        loc_doc, loc_lat, loc_lon = columns.loc_doc, columns.loc_lat, columns.loc_lon
+        left, right = bisect.bisect_left, bisect.bisect_right
+        points = (
+            (d, loc_lat[i], loc_lon[i])
+            for d in docs
+            for i in range(left(loc_doc, d), right(loc_doc, d))
+        )
+        return distances_within(points, lat, lon, miles)
 
     def within(self, lat: float, lon: float, miles: float) -> dict[int, float]:
         found = self.grid.within(lat, lon, miles)
@@ -256,6 +348,7 @@ class Generation:
                 )
                 self.version += 1
                 self._results.clear()
+                self._browse.clear()
         return len(patches)
 
     def _apply(self, patch: Patch) -> None:

@@ -220,6 +220,36 @@ class GeoGrid:
                         best[docnum] = distance
         return best
 
+    def candidate_count(self, lat: float, lon: float, miles: float) -> int:
+        """How many points the cells around the circle hold: what `within` would look at."""
+        return sum(end - start for start, end in self._cells_around(lat, lon, miles))
+
     def candidates_within(self, lat: float, lon: float, miles: float) -> list[tuple[int, float]]:
         """(docnum, distance in miles) for every doc with a location within `miles`, nearest first."""
         return sorted(self.within(lat, lon, miles).items(), key=lambda pair: (pair[1], pair[0]))
+
+
+def distances_within(
+    points: Iterable[tuple[int, float, float]], lat: float, lon: float, miles: float
+) -> dict[int, float]:
+    """docnum -> miles to its nearest point within `miles`, for (docnum, lat, lon) points in
+    degrees: GeoGrid.within's arithmetic exactly (the same floats), without the grid, for a few
+    known documents."""
+    best: dict[int, float] = {}
+    lat1, lon1 = math.radians(lat), math.radians(lon)
+    cos1 = math.cos(lat1)
+    h_max = math.sin(min(miles / (2 * EARTH_RADIUS_MILES), math.pi / 2)) ** 2 * (1 + 1e-9)
+    sin, asin, sqrt, radians, cos = math.sin, math.asin, math.sqrt, math.radians, math.cos
+    diameter = 2 * EARTH_RADIUS_MILES
+    for docnum, point_lat, point_lon in points:
+        lat2 = radians(point_lat)
+        h = (
+            sin((lat2 - lat1) / 2) ** 2
+            + cos1 * cos(lat2) * sin((radians(point_lon) - lon1) / 2) ** 2
+        )
+        if h > h_max:
+            continue
+        distance = diameter * asin(min(1.0, sqrt(h)))
+        if distance <= miles and distance < best.get(docnum, math.inf):
+            best[docnum] = distance
+    return best

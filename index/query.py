@@ -85,6 +85,12 @@ def lay_stems(data_dir: Path = DATA_DIR) -> frozenset[str]:
     return frozenset(token.text for phrase in lay_terms(data_dir) for token in analyzer(phrase))
 
 
+@lru_cache(maxsize=1)
+def _analyzer():
+    # one pipeline for every query: building it costs more than analysing a short query
+    return text_analyzer()
+
+
 def parse_patient_text(text: str | None, phrases: tuple[str, ...] | None = None) -> ParsedQuery:
     """Analyse what a patient typed. Raises SearchError when it is too long."""
     if text is None:
@@ -100,7 +106,7 @@ def parse_patient_text(text: str | None, phrases: tuple[str, ...] | None = None)
         if f" {phrase} " in remaining:
             wants_procedure = True
             remaining = remaining.replace(f" {phrase} ", " ")
-    analyzer = text_analyzer()
+    analyzer = _analyzer()
     terms: list[str] = []
     words: list[str] = []
     for word in remaining.split():

@@ -8,7 +8,9 @@ build, search_web or crawler.
 
 from __future__ import annotations
 
+import itertools
 import math
+import operator
 from array import array
 from collections import Counter
 from collections.abc import Iterable
@@ -34,6 +36,11 @@ FRESH_DAYS = 365
 # BM25F's free parameters (Whoosh's defaults), applied per field and summed.
 BM25_K1 = 1.2
 BM25_B = 0.75
+# text before place when the rarest word's documents, times this, are fewer than the place's points
+# (matching a document by its words costs a few times what measuring its distance does)
+TEXT_FIRST_FACTOR = 3
+ROW_SCAN_SHARE = 16
+NORMS_TABLE_SIZE = 256  # field lengths with a precomputed BM25 norm (longer ones grow the table)  # scan a term's dense row, not its postings, when in 1/16 of the documents
 
 
 def quality(listing: Listing, now: datetime) -> float:
@@ -97,7 +104,25 @@ def rank_matches(
     offers, stale, removed = columns.offers, columns.stale, generation.removed
     yes = OFFERS_CODES[True]
     miles = None
-    if place is not None:
+    if (
+        place is not None
+        and parsed.terms
+        and not all(term_sources(generation, searcher, parsed.terms).values())
+    ):
+        # a word no listing has (a typo, usually): no match anywhere, so no distances to compute
+        order, miles = array("I"), array("d")
+    elif place is not None and _text_first(generation, searcher, parsed.terms, place, radius):
+        # the words are rarer than the people near the place: match them, then measure just those
+        matching = text_scores(generation, searcher, parsed.terms)
+        distances = generation.within_of(sorted(matching), place.lat, place.lon, radius)
+        docs = [d for d in distances if not removed[d]]
+        if offers_only:
+            docs = [d for d in docs if offers[d] == yes]
+        rank = generation.name_rank()
+        docs = _ordered(docs, stale, map(distances.__getitem__, docs), rank)
+        order = array("I", docs)
+        miles = array("d", map(distances.__getitem__, docs))
+    elif place is not None:
         distances = generation.within(place.lat, place.lon, radius)
         docs = [d for d in distances if not removed[d]]
         if parsed.terms and docs:
@@ -106,7 +131,7 @@ def rank_matches(
         if offers_only:
             docs = [d for d in docs if offers[d] == yes]
         rank = generation.name_rank()
-        docs.sort(key=lambda d: (stale[d], distances[d], rank[d]))
+        docs = _ordered(docs, stale, map(distances.__getitem__, docs), rank)
         order = array("I", docs)
         miles = array("d", map(distances.__getitem__, docs))
     elif parsed.terms:
@@ -115,8 +140,8 @@ def rank_matches(
         if offers_only:
             docs = [d for d in docs if offers[d] == yes]
         quality, rank = generation.quality, generation.name_rank()
-        docs.sort(key=rank.__getitem__)
-        docs.sort(key=lambda d: (stale[d], -scores[d] * quality[d]))  # stable: name breaks ties
+        weighted = map(operator.mul, map(scores.__getitem__, docs), map(quality.__getitem__, docs))
+        docs = _ordered(docs, stale, map(operator.neg, weighted), rank)
         order = array("I", docs)
     else:
         order = generation.default_order()
@@ -125,6 +150,29 @@ def rank_matches(
     ranked = Ranked(order=order, distances=miles, facets=facets(columns, order))
     generation.remember(key, ranked)
     return ranked
+
+
+def _text_first(generation: Generation, searcher, terms: list[str], place, radius: float) -> bool:
+    """Whether to match the words before the place: when the rarest word is in fewer documents
+    than the place's grid cells hold points (and no patch has moved anyone)."""
+    if not terms or generation.patched:
+        return False
+    sources = term_sources(generation, searcher, terms)
+    rarest = min(sum(source[3] for source in sources[term]) for term in terms)
+    return rarest * TEXT_FIRST_FACTOR < generation.grid.candidate_count(
+        place.lat, place.lon, radius
+    )
+
+
+def _ordered(docs: list[int], stale: bytearray, keys: Iterable[float], rank: array) -> list[int]:
+    """docs by (stale, key, name rank), `keys` in docs' order. Three stable sorts on one-type keys
+    fetched by C callables (Python's sort compares floats and small ints fast, tuples slowly)."""
+    key_of = dict(zip(docs, keys, strict=True))
+    docs = sorted(docs, key=rank.__getitem__)
+    docs.sort(key=key_of.__getitem__)
+    if any(map(stale.__getitem__, docs)):
+        docs.sort(key=stale.__getitem__)
+    return docs
 
 
 def facets(columns: DocColumns, order: Iterable[int]) -> dict[str, int]:
@@ -142,24 +190,20 @@ def facets(columns: DocColumns, order: Iterable[int]) -> dict[str, int]:
     return dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
 
 
-def text_scores(
-    generation, searcher: Searcher, terms: list[str], candidates: Iterable[int] | None = None
-) -> dict[int, float]:
-    """BM25F over the name (boosted) and text fields; every term must match one of them.
-
-    Terms go rarest first, so the set still in play shrinks fast; once it is known (after the
-    first term, or from `candidates`, e.g. the people near a place) a frequent term is looked up
-    in its dense row for just those documents instead of reading all its postings. Lay terms
-    count once in the text of every listing that offers microneedling when the generation left
-    them out of the index (index.schema.document_for).
-    """
+def term_sources(
+    generation: Generation, searcher: Searcher, terms: list[str]
+) -> dict[str, list[tuple[str, float, array, int, float]]]:
+    """term -> the fields it occurs in: (field name, boost, lengths, document frequency, the
+    frequency lay terms add when implied). A term with no field matches nothing."""
     reader = searcher.reader()
-    count = max(1, reader.doc_count_all())
     implied = generation.manifest.lay_terms_implied
     lay = lay_stems() if implied else frozenset()
     sources: dict[str, list[tuple[str, float, array, int, float]]] = {}
+    absent = generation.surely_absent
     for term in terms:
         sources[term] = []
+        if term not in lay and absent(term):
+            continue
         for fieldname, boost, lengths in (
             ("name", NAME_BOOST, generation.columns.name_len),
             ("text", 1.0, generation.columns.text_len),
@@ -173,8 +217,26 @@ def text_scores(
                 )
             if frequency:
                 sources[term].append((fieldname, boost, lengths, frequency, extra))
+    return sources
+
+
+def text_scores(
+    generation, searcher: Searcher, terms: list[str], candidates: Iterable[int] | None = None
+) -> dict[int, float]:
+    """BM25F over the name (boosted) and text fields; every term must match one of them.
+
+    Terms go rarest first, so the set still in play shrinks fast; once it is known (after the
+    first term, or from `candidates`, e.g. the people near a place) a frequent term is looked up
+    in its dense row for just those documents instead of reading all its postings. Lay terms
+    count once in the text of every listing that offers microneedling when the generation left
+    them out of the index (index.schema.document_for).
+    """
+    reader = searcher.reader()
+    count = max(1, reader.doc_count_all())
+    sources = term_sources(generation, searcher, terms)
     scores = None if candidates is None else dict.fromkeys(candidates, 0.0)
-    k1, b = BM25_K1, BM25_B
+    if not all(sources.values()):
+        return {}  # a word no listing has: nothing matches every word
     order = sorted(terms, key=lambda t: sum(source[3] for source in sources[t]))
     for term in order:
         if scores is not None and not scores:
@@ -182,16 +244,75 @@ def text_scores(
         term_scores: dict[int, float] = {}
         for fieldname, boost, lengths, frequency, extra in sources[term]:
             idf = boost * (math.log(count / (frequency + 1)) + 1)
-            average = generation.avg_length[fieldname] or 1.0
-            for docnum, weight in _weights(generation, searcher, fieldname, term, scores, extra):
-                norm = k1 * ((1 - b) + b * lengths[docnum] / average)
-                score = idf * (weight * (k1 + 1)) / (weight + norm)
-                term_scores[docnum] = term_scores.get(docnum, 0.0) + score
+            found = _field_scores(
+                generation, searcher, (fieldname, term, frequency), scores, extra, idf, lengths
+            )
+            if not term_scores:
+                term_scores = found
+            else:
+                get = term_scores.get
+                term_scores.update({d: get(d, 0.0) + s for d, s in found.items()})
         if scores is None:
             scores = term_scores
         else:
             scores = {d: s + scores[d] for d, s in term_scores.items()}
     return scores or {}
+
+
+def _norms(generation: Generation, fieldname: str, longest: int) -> list[float]:
+    """BM25's length normalisation k1 * (1 - b + b * length / average), by length, for lengths up
+    to at least `longest` (cached per generation, grown on demand)."""
+    key = ("norms", fieldname)
+    table = generation.scratch.get(key)
+    if table is None or len(table) <= longest:
+        average = generation.avg_length[fieldname] or 1.0
+        k1, b = BM25_K1, BM25_B
+        size = max(NORMS_TABLE_SIZE, longest + 1)
+        table = [k1 * ((1 - b) + b * length / average) for length in range(size)]
+        generation.scratch[key] = table
+    return table
+
+
+def _field_scores(
+    generation: Generation,
+    searcher: Searcher,
+    source: tuple[str, str, int],  # field name, term, document frequency
+    within: dict[int, float] | None,
+    extra: float,
+    idf: float,
+    lengths: array,
+) -> dict[int, float]:
+    """docnum -> BM25 of the term in one field, for the documents `within` (all when None).
+
+    A term's weights are small whole numbers and a field's lengths few, so the score is looked up
+    in a table by length (weight 1, the common case) and the loops run in C (map, compress)."""
+    fieldname, term, frequency = source
+    k1 = BM25_K1
+    indexed = generation.indexed
+    # A dense row costs a pass over every document without candidates: worth it only for a term
+    # in a good share of them (postings cost Python work per posting, a row C work per document).
+    dense = within is not None or frequency * ROW_SCAN_SHARE >= indexed
+    row = None if extra or not dense else generation.row(fieldname, term)
+    if row is not None:
+        if within is None:
+            docs = list(itertools.compress(range(indexed), row))
+        else:
+            candidates = [d for d in within if d < indexed] if generation.patched else list(within)
+            docs = list(itertools.compress(candidates, map(row.__getitem__, candidates)))
+        weights = list(map(row.__getitem__, docs))
+    else:
+        pairs = list(_weights(generation, searcher, fieldname, term, within, extra))
+        docs = [d for d, _ in pairs]
+        weights = [w for _, w in pairs]
+    doc_lengths = list(map(lengths.__getitem__, docs))
+    norms = _norms(generation, fieldname, max(doc_lengths, default=0))
+    ones = [idf * (k1 + 1) / (1 + norm) for norm in norms]
+    if weights.count(1) == len(weights):
+        return dict(zip(docs, map(ones.__getitem__, doc_lengths), strict=True))
+    return {
+        d: (ones[n] if w == 1 else idf * (w * (k1 + 1)) / (w + norms[n]))
+        for d, w, n in zip(docs, weights, doc_lengths, strict=True)
+    }
 
 
 def _weights(

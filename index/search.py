@@ -46,10 +46,10 @@ from index.build import current_generation, index_dir
 from index.generation import Generation
 from index.geo import UnknownPlace, place_for, warm_gazetteer
 from index.modified import keep_modified
-from index.query import SearchError, parse_patient_text
+from index.query import SearchError, lay_stems, parse_patient_text
 from index.ranking import rank_matches
 from index.records import SPECIALTY_SLUGS, Listing
-from index.suggest import suggest
+from index.suggest import suggest, warm_suggest
 
 __all__ = ["IndexUnavailable", "SearchError", "SearchPage", "SearchRequest", "SearchService"]
 
@@ -153,8 +153,10 @@ class SearchService:
         self._checked_at = -math.inf
         self._searchers: list[Searcher] = []
         self._closed = False
-        # Loaded now rather than by the first patient who types a place.
+        # Loaded now rather than by the first patient who types a place, a word or a typo.
         warm_gazetteer()
+        lay_stems()
+        warm_suggest()
         self._refresh(force=True)
 
     # --- generations and searchers ----------------------------------------------------------------
@@ -173,13 +175,15 @@ class SearchService:
             if self._generation is None or self._generation.name != name:
                 path = index_dir(self.data_dir) / name
                 try:
-                    self._generation = Generation(name, path)
+                    previous, self._generation = self._generation, Generation(name, path)
                 except (OSError, KeyError, ValueError, WhooshIndexError) as error:
                     # Keep serving the generation we have (or none: requests then get
                     # IndexUnavailable); a broken CURRENT must not take the service down.
                     log.error("cannot open index generation %s: %s", path, error)
                 else:
                     log.info("serving index generation %s", name)
+                    if previous is not None:
+                        previous.release_spare()  # its first searcher, if no thread took it
             if self._generation is not None:
                 try:
                     self._generation.apply_patches()
@@ -198,7 +202,7 @@ class SearchService:
             old = getattr(local, "searcher", None)
             if old is not None:
                 self._forget(old)
-            local.searcher = generation.ix.searcher()
+            local.searcher = generation.take_searcher()
             local.generation = generation
             with self._lock:
                 self._searchers.append(local.searcher)

@@ -9,6 +9,8 @@ candidates. Rare terms keep using their (short) Whoosh postings.
 
 from __future__ import annotations
 
+import collections
+import itertools
 import json
 import os
 from array import array
@@ -38,13 +40,20 @@ def read_postings(reader: IndexReader, fieldname: str, term: str) -> tuple[array
         if (fieldname, text) not in leaf:
             continue
         matcher = leaf.postings(fieldname, text)
-        if isinstance(matcher, W3LeafMatcher):
+        if isinstance(matcher, W3LeafMatcher) and not matcher._byteids:
             while matcher.is_active():
-                matcher._read_ids()
-                matcher._read_weights()
-                ids = matcher._ids
-                docnums.extend(ids if base == 0 else [docnum + base for docnum in ids])
-                weights.extend(matcher._weights)
+                # the block's (delta-coded ids, weights, values), decoded here in C rather than
+                # by Whoosh's generator, one Python step per id
+                if matcher._data is None:
+                    matcher._read_data()
+                deltas, block_weights = matcher._data[0], matcher._data[1]
+                ids = itertools.accumulate(deltas)
+                docnums.extend(ids if base == 0 else map(base.__add__, ids))
+                if block_weights is None or isinstance(block_weights, float):
+                    one = 1.0 if block_weights is None else block_weights
+                    weights.extend(array("f", (one,)) * matcher._blocklength)
+                else:
+                    weights.extend(block_weights)
                 matcher._next_block()
         else:
             while matcher.is_active():
@@ -86,8 +95,11 @@ def write_term_rows(
         for fieldname, term, _ in chosen:
             row = bytearray(doc_count)
             docnums, weights = postings(fieldname, term)
-            for docnum, weight in zip(docnums, weights, strict=True):
-                row[docnum] = min(255, max(1, round(weight)))
+            rounded = list(map(round, weights))
+            if rounded and (min(rounded) < 1 or max(rounded) > 255):
+                rounded = [min(255, max(1, weight)) for weight in rounded]
+            # scattered by a C loop (map over the row's __setitem__), not a Python one
+            collections.deque(map(row.__setitem__, docnums, rounded), maxlen=0)
             rows += row
             header["rows"].append([fieldname, term])
         handle.write(json.dumps(header).encode("utf-8") + b"\n")

@@ -192,6 +192,48 @@ def test_misspelt_text_gets_a_suggestion(service):
     assert page.suggestion == "vance"
 
 
+def test_the_did_you_mean_vocabulary_is_written_by_the_build_and_loaded_at_open(built, service):
+    from index.build import current_generation, index_dir
+    from index.suggest import SPELLING_FILE, SpellingVocabulary
+
+    path = index_dir(built) / current_generation(built) / SPELLING_FILE
+    written = SpellingVocabulary.read(path)
+    assert written is not None and "vance" in written.names and "ruiz" in written.names
+    generation, searcher = service._current()
+    # the same vocabulary the index itself holds, already there before any misspelling
+    assert generation._spelling == SpellingVocabulary.from_searcher(searcher)
+
+
+def test_words_no_listing_has_are_known_absent_without_the_index(service):
+    generation, _ = service._current()
+    assert generation.surely_absent("xylophon")
+    assert not generation.surely_absent("vanc")  # Omar Vance's stemmed name
+    assert service.search(SearchRequest(q="xylophone")).total == 0
+    assert service.search(SearchRequest(q="xylophone", near="78701", radius=200)).total == 0
+    assert names(service.search(SearchRequest(q="vance", near="78701", radius=200))) == [
+        "Omar Vance"
+    ]
+
+
+def test_a_generation_without_the_vocabulary_file_still_suggests(built, tmp_path):
+    import shutil
+
+    from index.build import current_generation, index_dir, write_current
+    from index.suggest import SPELLING_FILE
+
+    copy = tmp_path / "data"
+    live = current_generation(built)
+    shutil.copytree(index_dir(built) / live, index_dir(copy) / live)
+    (index_dir(copy) / live / SPELLING_FILE).unlink()
+    write_current(copy, live)
+    service = SearchService(copy)
+    try:
+        assert service._current()[0]._spelling is None
+        assert service.search(SearchRequest(q="vanse")).suggestion == "vance"
+    finally:
+        service.close()
+
+
 def test_pagination_slices_a_stable_order(service):
     first = service.search(SearchRequest(near="78701", radius=200, per_page=3))
     second = service.search(SearchRequest(near="78701", radius=200, per_page=3, page=2))

@@ -64,3 +64,19 @@ def test_suggest_keeps_the_correct_words_and_returns_none_when_nothing_changes()
     assert suggest(["ana", "ruz"], words) == "ana ruiz"
     assert suggest(["austin"], words) is None
     assert suggest([], words) is None
+
+
+def test_the_vocabulary_round_trips_through_its_file(tmp_path):
+    original = vocabulary()
+    original.write(tmp_path / "spelling.json")
+    again = SpellingVocabulary.read(tmp_path / "spelling.json")
+    assert again == original
+    assert correct_word("okafr", again) == "okafor"
+
+
+def test_a_missing_or_foreign_vocabulary_file_reads_as_none(tmp_path):
+    assert SpellingVocabulary.read(tmp_path / "absent.json") is None
+    (tmp_path / "other.json").write_text('{"format": 99}')
+    assert SpellingVocabulary.read(tmp_path / "other.json") is None
+    (tmp_path / "broken.json").write_text("{not json")
+    assert SpellingVocabulary.read(tmp_path / "broken.json") is None
