@@ -7,6 +7,7 @@ the CLI in a subprocess).
 from __future__ import annotations
 
 import logging
+import sys
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -83,6 +84,20 @@ def _jsonable(stats: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def _progress_handler() -> logging.Handler:
+    """The terminal's view of a crawl: Scrapy's periodic "Crawled N pages …, scraped M items"
+    line and errors; everything else is in the run's log file."""
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setLevel(logging.INFO)
+    handler.addFilter(
+        lambda record: (
+            record.levelno >= logging.ERROR or record.name == "scrapy.extensions.logstats"
+        )
+    )
+    handler.setFormatter(logging.Formatter("  %(message)s"))
+    return handler
+
+
 def run_spider(
     name: str,
     data_dir: Path,
@@ -121,9 +136,20 @@ def run_spider(
     finally:
         store.close()
 
-    settings = crawl_settings(data_dir, run_id, name, settings_overrides, resume, redis_url)
+    overrides = dict(settings_overrides or {})
+    # The terminal shows progress and errors only; Scrapy's own log goes to the run's log file
+    # (`-s LOG_ENABLED=True` shows it on the terminal too, as `scrapy crawl` does).
+    quiet = "LOG_ENABLED" not in overrides
+    if quiet:
+        overrides.update({"LOG_ENABLED": "False"})
+        overrides.setdefault("LOGSTATS_INTERVAL", "15")
+    settings = crawl_settings(data_dir, run_id, name, overrides, resume, redis_url)
     process = CrawlerProcess(settings)
-    log_file = logging.FileHandler(data_dir / "crawls" / f"{run_id}.log", encoding="utf-8")
+    log_path = data_dir / "crawls" / f"{run_id}.log"
+    terminal = _progress_handler() if quiet else None
+    if terminal is not None:
+        print(f"crawl run {run_id} ({name}) started; Scrapy's log: {log_path}", file=sys.stderr)
+    log_file = logging.FileHandler(log_path, encoding="utf-8")
     log_file.setLevel(logging.INFO)
     log_file.setFormatter(
         logging.Formatter(settings.get("LOG_FORMAT"), datefmt=settings.get("LOG_DATEFORMAT"))
@@ -132,6 +158,8 @@ def run_spider(
     root = logging.getLogger()
     root.addHandler(log_file)
     root.addHandler(collector)
+    if terminal is not None:
+        root.addHandler(terminal)
     stats: dict[str, Any] = {}
     status = "failed"
     try:
@@ -146,6 +174,8 @@ def run_spider(
     finally:
         root.removeHandler(log_file)
         root.removeHandler(collector)
+        if terminal is not None:
+            root.removeHandler(terminal)
         log_file.close()
         store = Store(data_dir / "store.sqlite3")
         try:

@@ -100,7 +100,8 @@ def crawl_argv(data_dir: Path, urls: list[str], *extra: str) -> list[str]:
     argv = [sys.executable, "-m", "skinmap", "--data-dir", str(data_dir), "crawl", "practices"]
     for url in urls:
         argv += ["--start-url", url]
-    return argv + ["-s", "AUTOTHROTTLE_ENABLED=False", *extra]
+    # Scrapy's own log on the terminal too: the test counts its "Crawled (200)" lines
+    return argv + ["-s", "AUTOTHROTTLE_ENABLED=False", "-s", "LOG_ENABLED=True", *extra]
 
 
 def run_to_completion(argv: list[str]) -> subprocess.CompletedProcess:

@@ -131,3 +131,21 @@ def test_the_demo_prints_one_line_per_step_and_keeps_scrapys_log_in_files(tmp_pa
     assert len(crawled) == 2 and all(" pages, " in line and " errors" in line for line in crawled)
     logs = list((tmp_path / "data" / "crawls").glob("[0-9]*.log"))
     assert len(logs) == 2 and all("[scrapy.core.engine] INFO" in log.read_text() for log in logs)
+
+
+def test_a_crawl_shows_progress_on_the_terminal_and_keeps_scrapys_log_in_its_file(tmp_path):
+    from skinmap.demoweb import start_demo_web
+
+    web = start_demo_web(host_prefix="127.0.9.")
+    try:
+        [site, *_] = web.sites.values() if isinstance(web.sites, dict) else web.sites
+        url = str(getattr(site, "url", site))
+        done = skinmap(tmp_path, "crawl", "practices", "--start-url", url, "-s", "DOWNLOAD_DELAY=0")
+    finally:
+        web.close()
+    assert done.returncode == 0, done.stderr
+    log = tmp_path / "data" / "crawls" / "1.log"
+    assert f"Scrapy's log: {log}" in done.stderr
+    assert "[scrapy.core.engine] INFO" not in done.stderr  # Scrapy's own lines stay in the file
+    assert "[scrapy.core.engine] INFO" in log.read_text(encoding="utf-8")
+    assert "crawl run 1 finished" in done.stdout
