@@ -21,6 +21,7 @@ from crawler.extract.people import (
     _credentials_of,
     _person,
     people_from_text,
+    titled_person,
 )
 from crawler.extract.titles import read_title
 
@@ -62,13 +63,7 @@ def _bare_person(line: str, title_line: str | None) -> Person | None:
         if person is not None:
             person.note_title(read_title(lead.group("rest")))
         return person
-    title = read_title(title_line)
-    if title.role is None:
-        return None
-    person = _person(match.group("name"), match.group("suffix"), [], bool(match.group("dr")))
-    if person is not None:
-        person.note_title(title)
-    return person
+    return titled_person(match, title_line)
 
 
 def people_with_anchors(blocks: list[Block]) -> tuple[list[Person], dict[str, list[int]]]:

@@ -306,7 +306,12 @@ def _names_an_organisation(title: str) -> bool:
 
 def _with_job(match: re.Match) -> Person | None:
     """A name with a title beside it: a person only when the title names a role."""
-    title = read_title(match.group("title"))
+    return titled_person(match, match.group("title"))
+
+
+def titled_person(match: re.Match, title_text: str) -> Person | None:
+    """The person a name match (groups name, suffix, dr) names, when `title_text` names a role."""
+    title = read_title(title_text)
     if title.role is None:
         return None
     person = _person(match.group("name"), match.group("suffix"), [], bool(match.group("dr")))
