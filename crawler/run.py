@@ -84,16 +84,24 @@ def _jsonable(stats: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+OWN_LOGGERS = frozenset({"crawler", "skinmap", "index"})
+
+
+def _shown_on_terminal(record: logging.LogRecord) -> bool:
+    return (
+        record.levelno >= logging.ERROR
+        or record.name == "scrapy.extensions.logstats"
+        or (record.levelno >= logging.WARNING and record.name.split(".")[0] in OWN_LOGGERS)
+    )
+
+
 def _progress_handler() -> logging.Handler:
     """The terminal's view of a crawl: Scrapy's periodic "Crawled N pages …, scraped M items"
-    line and errors; everything else is in the run's log file."""
+    line, our own warnings ("Redis … is unreachable") and every error; everything else, Scrapy's
+    warnings included, is in the run's log file."""
     handler = logging.StreamHandler(sys.stderr)
     handler.setLevel(logging.INFO)
-    handler.addFilter(
-        lambda record: (
-            record.levelno >= logging.ERROR or record.name == "scrapy.extensions.logstats"
-        )
-    )
+    handler.addFilter(_shown_on_terminal)
     handler.setFormatter(logging.Formatter("  %(message)s"))
     return handler
 
