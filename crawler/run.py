@@ -149,7 +149,7 @@ def run_spider(
     # (`-s LOG_ENABLED=True` shows it on the terminal too, as `scrapy crawl` does).
     quiet = "LOG_ENABLED" not in overrides
     if quiet:
-        overrides.update({"LOG_ENABLED": "False"})
+        overrides["LOG_ENABLED"] = "False"
         overrides.setdefault("LOGSTATS_INTERVAL", "15")
     settings = crawl_settings(data_dir, run_id, name, overrides, resume, redis_url)
     process = CrawlerProcess(settings)

@@ -52,9 +52,10 @@ _WITH_CREDENTIALS = re.compile(
     rf"(?P<dr>\bDr\.?\s+)?(?P<name>{_FULL_NAME}){_SUFFIX}\s*(?:,\s*|\(\s*)(?P<credentials>{_CREDENTIAL_LIST})",
 )
 # "TRAN-NGUYEN, Lily, MD" / "Okonkwo, Samuel A., MD": surname first, as faculty directories write.
+_SUFFIX_WORD = r"(?:Jr\.?|Sr\.?|II|III|IV)(?![A-Za-z])"
 _SURNAME_FIRST = re.compile(
-    rf"^\s*(?P<last>[{_LETTERS_UP}][{_LETTERS_UP}{_LETTERS_LOW}'’-]+(?:\s+[{_LETTERS_UP}]"
-    rf"[{_LETTERS_UP}{_LETTERS_LOW}'’-]+)?(?:\s+(?:Jr\.?|Sr\.?|II|III|IV))?),\s+"
+    rf"^\s*(?P<last>[{_LETTERS_UP}][{_LETTERS_UP}{_LETTERS_LOW}'’-]+(?:\s+(?!{_SUFFIX_WORD})[{_LETTERS_UP}]"
+    rf"[{_LETTERS_UP}{_LETTERS_LOW}'’-]+)?)(?:\s+(?P<suffix>{_SUFFIX_WORD}))?,\s+"
     rf"(?P<given>{_WORD}(?:\s+(?:{_INITIAL}|{_WORD}))?),\s*(?P<credentials>{_CREDENTIAL_LIST})"
     r"(?!\s*\d{5})"  # "Bethesda, Maryland, MD 20892" is an address
 )
@@ -343,14 +344,12 @@ def people_from_text(text: str, *, heading: bool = False) -> list[Person]:
     match = _SURNAME_FIRST.match(text)
     if match:
         last = match.group("last")
-        suffix = re.search(r"\s+(Jr\.?|Sr\.?|II|III|IV)$", last)
-        last = last[: suffix.start()] if suffix else last
         if last.isupper():
             last = tidy_name_part(last) or last
         _add(
             found,
             _person(
-                f"{match.group('given')} {last}", suffix.group(1) if suffix else None,
+                f"{match.group('given')} {last}", match.group("suffix"),
                 _credentials_of(match.group("credentials")), False,
             ),
         )  # fmt: skip

@@ -238,9 +238,7 @@ def practice_verdict(statements: SiteStatements) -> Verdict:
         verdict = _decide(everything, "a physician's statement")
     if verdict is not None:
         return verdict
-    if statements.mentions:
-        return Verdict(MENTIONS, rank_evidence(statements.mentions), "mentions only")
-    return Verdict(None)
+    return _mentions(statements)
 
 
 def person_verdict(person: SitePerson, statements: SiteStatements) -> Verdict:
@@ -268,7 +266,7 @@ def person_verdict(person: SitePerson, statements: SiteStatements) -> Verdict:
     if statements.by_place:
         mine = [e for place in (person.places or ()) for e in statements.by_place.get(place, [])]
         if not person.places and len(statements.by_place) >= statements.office_count:
-            # we cannot tell where they work, but every office says the same: the site's word
+            # we cannot tell where they work, but every office has its word: the site's word
             mine = [e for v in statements.by_place.values() for e in v]
         office = _decide(mine, "office statement")
         if office is not None and office.status == DOES_NOT_OFFER:

@@ -310,16 +310,26 @@ def page_office(url: str, state: SiteState, offices: _Offices) -> str | None:
 def _place_statements(entries: list[dict], state: SiteState, offices: _Offices) -> list[dict]:
     """Each entry with the offices it is about: the places it names, else the location page it is
     on (a statement of a practice's Skokie page is about the Skokie office)."""
+    page_offices: dict[str, str | None] = {}  # a page's office, once per page
+
+    def office_of_page(url: str) -> str | None:
+        if url not in page_offices:
+            page_offices[url] = page_office(url, state, offices)
+        return page_offices[url]
+
     out = []
     for entry in entries:
         keys = [k for k in (offices.place_key(p) for p in entry.get("places") or []) if k]
-        here = page_office(entry.get("url") or "", state, offices)
+        url = entry.get("url") or ""
         if not keys and not entry.get("person") and not entry.get("people"):
+            here = office_of_page(url)
             keys = [here] if here else []
-        elif keys and here and here not in keys and entry.get("statement") == "offer":
-            # the Pflugerville page: "... are scheduled at our Round Rock and Cedar Park offices"
-            # (there, so not here)
-            entry = dict(entry, place_only=True)
+        elif keys and entry.get("statement") == "offer":
+            here = office_of_page(url)
+            if here and here not in keys:
+                # the Pflugerville page: "... are scheduled at our Round Rock and Cedar Park
+                # offices" (there, so not here)
+                entry = dict(entry, place_only=True)
         out.append(dict(entry, offices=keys) if keys else entry)
     return out
 
