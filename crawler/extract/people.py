@@ -373,7 +373,7 @@ def people_from_text(text: str, *, heading: bool = False) -> list[Person]:
     match = _WITH_JOB.match(text)
     if (
         match
-        and not _CREDENTIALS_ONLY.match(match.group("title"))
+        and not _ONLY_CREDENTIALS.match(match.group("title"))
         and not _SENTENCE_VERB.search(match.group("title"))  # "At Luxe Contour, every plan is..."
     ):
         _add(found, _with_job(match))
@@ -398,7 +398,6 @@ _WITH_ROLE = re.compile(
     + r"))\b"
 )
 _ONLY_CREDENTIALS = re.compile(rf"^\s*\(?\s*{_CREDENTIAL_LIST}\s*\)?\s*$")
-_CREDENTIALS_ONLY = _ONLY_CREDENTIALS
 _LEADING_CREDENTIALS = re.compile(
     rf"^\s*\(?\s*(?P<credentials>{_CREDENTIAL_LIST})\s*\)?\s*[·•|,–—:-]\s*(?P<rest>.+)$"
 )
