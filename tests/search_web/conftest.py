@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 import socket
 import threading
@@ -114,3 +115,27 @@ def browser() -> Iterator[object]:
             yield launched
         finally:
             launched.close()
+
+
+@contextmanager
+def loopback_tab(browser, base_url: str, *, ignore: str | None = None, **context_options):
+    """A page in a fresh browser context (own cookies) that may contact only `base_url`, and that
+    fails the test on any page error or console error (but one whose text holds `ignore`)."""
+    context = browser.new_context(base_url=base_url, **context_options)
+    context.route(
+        re.compile(r"^(?!" + re.escape(base_url) + r")https?://"), lambda route: route.abort()
+    )
+    page = context.new_page()
+    problems: list[str] = []
+
+    def on_console(message) -> None:
+        if message.type == "error" and (ignore is None or ignore not in message.text):
+            problems.append(message.text)
+
+    page.on("console", on_console)
+    page.on("pageerror", lambda error: problems.append(str(error)))
+    try:
+        yield page
+        assert problems == []
+    finally:
+        context.close()

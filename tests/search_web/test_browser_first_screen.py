@@ -9,6 +9,8 @@ from collections.abc import Iterator
 
 import pytest
 
+from tests.search_web.conftest import loopback_tab
+
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 PHONE = {"width": 375, "height": 812}
@@ -22,20 +24,8 @@ def screen(request) -> dict:
 
 @pytest.fixture
 def tab(browser, live_server, screen) -> Iterator[object]:
-    context = browser.new_context(viewport=screen, base_url=live_server, locale="en-US")
-    context.route(
-        re.compile(r"^(?!" + re.escape(live_server) + r")https?://"),
-        lambda route: route.abort(),
-    )
-    page = context.new_page()
-    problems: list[str] = []
-    page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
-    page.on("pageerror", lambda error: problems.append(str(error)))
-    try:
+    with loopback_tab(browser, live_server, viewport=screen, locale="en-US") as page:
         yield page
-        assert problems == []
-    finally:
-        context.close()
 
 
 def _on_first_screen(page, locator) -> bool:

@@ -4,13 +4,12 @@ three at one address (they cluster, then spiderfy)."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.search_web.conftest import serving
+from tests.search_web.conftest import loopback_tab, serving
 from tests.search_web.sample import (
     _evidence,
     _location,
@@ -55,19 +54,8 @@ def map_server(tmp_path_factory) -> Iterator[str]:
 
 @pytest.fixture(params=[{"width": 375, "height": 812}, {"width": 1280, "height": 900}])
 def tab(browser, map_server, request) -> Iterator[object]:
-    context = browser.new_context(viewport=request.param, base_url=map_server)
-    context.route(
-        re.compile(r"^(?!" + re.escape(map_server) + r")https?://"), lambda route: route.abort()
-    )
-    page = context.new_page()
-    problems: list[str] = []
-    page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
-    page.on("pageerror", lambda error: problems.append(str(error)))
-    try:
+    with loopback_tab(browser, map_server, viewport=request.param) as page:
         yield page
-        assert problems == []
-    finally:
-        context.close()
 
 
 def open_map(page, path: str) -> None:

@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.search_web.conftest import loopback_tab
+
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 REPO = Path(__file__).resolve().parents[2]
@@ -21,28 +23,12 @@ AUSTIN = {"latitude": 30.2747, "longitude": -97.7404}
 @pytest.fixture
 def page(browser, live_server) -> Iterator[object]:
     """A fresh context per test (own cookies), failing the test on any page or console error."""
-    context = browser.new_context(
-        viewport={"width": 1280, "height": 900}, base_url=live_server, locale="en-US"
-    )
-    # Nothing but our own loopback server may be contacted.
-    context.route(
-        re.compile(r"^(?!" + re.escape(live_server) + r")https?://"),
-        lambda route: route.abort(),
-    )
-    tab = context.new_page()
-    problems: list[str] = []
     # A 400 page is a deliberate answer (the report form's "please fix"), not a fault.
-    expected = "the server responded with a status of 400"
-    tab.on(
-        "console",
-        lambda m: problems.append(m.text) if m.type == "error" and expected not in m.text else None,
-    )
-    tab.on("pageerror", lambda error: problems.append(str(error)))
-    try:
+    with loopback_tab(
+        browser, live_server, ignore="the server responded with a status of 400",
+        viewport={"width": 1280, "height": 900}, locale="en-US",
+    ) as tab:  # fmt: skip
         yield tab
-        assert problems == []
-    finally:
-        context.close()
 
 
 def navigate(page, target) -> None:
