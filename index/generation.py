@@ -36,7 +36,7 @@ from index.columns import (
 from index.geo import GeoGrid, distances_within
 from index.patches import PATCHES_FILE, Patch, read_patches
 from index.query import ParsedQuery
-from index.ranking import Ranked, column_quality, rank_matches
+from index.ranking import Ranked, Vectors, column_quality, rank_matches, vectors_of
 from index.records import Listing
 from index.suggest import SPELLING_FILE, SpellingVocabulary
 from index.termrows import TERM_ROWS_FILE, TermRows, read_postings
@@ -139,6 +139,7 @@ class Generation:
         self.version = 0
         self._lock = threading.Lock()
         self._name_rank: tuple[int, array] | None = None
+        self._vectors: Vectors | None = None
         self._default: tuple[int, array] | None = None
         self._results_size = 0
         self._results: OrderedDict[tuple, Ranked] = OrderedDict()
@@ -285,6 +286,15 @@ class Generation:
             ):
                 _, evicted = self._results.popitem(last=False)
                 self._results_size -= evicted.size
+
+    def vectors(self) -> Vectors:
+        """The ranking's NumPy copy of the columns at this patch version (index.ranking)."""
+        cached = self._vectors
+        if cached is not None and cached.version == self.version:
+            return cached
+        with self._lock:  # patches grow and rewrite the columns under this lock
+            self._vectors = vectors_of(self, self.version)
+            return self._vectors
 
     def row(self, fieldname: str, term: str) -> bytes | None:
         """The term's dense row (index.termrows) when it is frequent, else None (cached)."""
